@@ -56,8 +56,10 @@ def accept(requested: list[PresentationContextRQ]) -> tuple[AC, ...]:
 @pytest.mark.parametrize(
     ("proposal", "expected"),
     [
-        pytest.param(RQ(1, CT, (EXPLICIT, IMPLICIT)), AC(1, 0, EXPLICIT), id="requestor-order-1"),
-        pytest.param(RQ(1, CT, (JPEG, IMPLICIT)), AC(1, 0, JPEG), id="requestor-order-2"),
+        # The acceptor's preference (IMPLICIT, EXPLICIT, JPEG) decides, not the proposal's order.
+        pytest.param(RQ(1, CT, (EXPLICIT, IMPLICIT)), AC(1, 0, IMPLICIT), id="acceptor-order-1"),
+        pytest.param(RQ(1, CT, (JPEG, EXPLICIT)), AC(1, 0, EXPLICIT), id="acceptor-order-2"),
+        pytest.param(RQ(1, CT, (JPEG,)), AC(1, 0, JPEG), id="only-common-ts"),
         pytest.param(RQ(1, CT, (BIG, IMPLICIT)), AC(1, 0, IMPLICIT), id="skip-unsupported-ts"),
         pytest.param(RQ(3, MR, (IMPLICIT,)), AC(3, 3, ""), id="unknown-abstract-syntax"),
         pytest.param(RQ(5, FIND, (IMPLICIT, BIG)), AC(5, 4, ""), id="no-common-ts"),

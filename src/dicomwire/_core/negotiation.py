@@ -16,9 +16,12 @@ the same exchange the two views are mirror images (the tests check it).
 
 Choices where the standard leaves room:
 
-* Transfer syntax: the acceptor takes the first of the requestor's transfer
-  syntaxes (in the requestor's order) that it supports. The proposer lists
-  them by preference, and this is what users of DCMTK and pynetdicom see.
+* Transfer syntax: the acceptor takes, among the transfer syntaxes the
+  requestor proposed, the first in the *acceptor's* order of preference (the
+  order of ``SupportedContext.transfer_syntaxes``). DCMTK's storescp and
+  pynetdicom choose this way, and requestors rely on it: DCMTK's storescu
+  proposes [Explicit VR BE, Implicit VR LE] in one context and expects an
+  acceptor to take Implicit, so its Implicit files go unconverted.
 * Context IDs must be odd integers 1..255 (PS3.8 9.3.2.2) and unused on the
   association (PS3.8 7.1.1.13). A context breaking that is rejected with
   result 2 (provider rejection, no reason) rather than aborting the whole
@@ -172,9 +175,9 @@ def _answer_context(
     ours = supported.get(rq.abstract_syntax)
     if ours is None:
         return _rejected(rq.context_id, ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED)
-    # The requestor's order expresses its preference; honour it.
-    for syntax in rq.transfer_syntaxes:
-        if syntax in ours.transfer_syntaxes:
+    # The acceptor's order of preference decides (see the module docstring).
+    for syntax in ours.transfer_syntaxes:
+        if syntax in rq.transfer_syntaxes:
             return PresentationContextAC(rq.context_id, int(ContextResult.ACCEPTANCE), syntax)
     return _rejected(rq.context_id, ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED)
 
