@@ -1,0 +1,324 @@
+"""The Association: one negotiated relationship between two AEs (PS3.8 7.1).
+
+An :class:`Association` is what ``AE.associate()`` returns and what every
+handler sees as ``event.assoc``. On the requestor side the calling thread
+drives the link itself (no reader thread, so a request and its response
+cost no thread hand-off); on the acceptor side one thread per association
+runs :func:`dicomwire.association.acceptor.serve`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydicom.dataset import Dataset
+
+from .._core.connection import AbortIndication, ReleaseConfirmed, ReleaseIndication
+from .._core.errors import AbortReason, AbortSource, StateError
+from .._core.pdu import A_ABORT, A_RELEASE_RP, A_RELEASE_RQ, UserInformation
+from ..dimse.commands import Message
+from ..dimse.fragment import ReceivedMessage
+from ..events import (
+    EVT_ABORTED,
+    EVT_DIMSE_RECV,
+    EVT_DIMSE_SENT,
+    EVT_PDU_RECV,
+    EVT_RELEASED,
+    Event,
+    EventType,
+    Handler,
+    HandlerRegistry,
+    notify,
+)
+from ..presentation import PresentationContext
+from ..services import dispatch, storage, verification
+from .link import DataSetSource, Link
+
+if TYPE_CHECKING:
+    from ..ae import AE
+
+LOGGER = logging.getLogger("dicomwire.assoc")
+
+
+@dataclass
+class ServiceUser:
+    """One end of the association: who it is and what it negotiated."""
+
+    ae_title: str = ""
+    address: str = ""
+    port: int = 0
+    maximum_length: int = 16382
+    implementation_class_uid: str = ""
+    implementation_version_name: str | None = None
+    user_information: UserInformation = field(default_factory=UserInformation)
+
+    @property
+    def user_identity(self) -> Any:
+        return self.user_information.user_identity_rq
+
+    @property
+    def role_selection(self) -> dict[str, Any]:
+        return {r.sop_class_uid: r for r in self.user_information.role_selections}
+
+    @property
+    def asynchronous_operations(self) -> tuple[int, int]:
+        window = self.user_information.asynchronous_operations_window
+        return (1, 1) if window is None else (window.invoked, window.performed)
+
+
+class Association:
+    """A DICOM association and the DIMSE services used over it (PS3.7, PS3.8)."""
+
+    def __init__(self, ae: AE, mode: str, handlers: HandlerRegistry) -> None:
+        self.ae = ae
+        self.mode = mode
+        self.handlers = handlers
+        self.requestor = ServiceUser()
+        self.acceptor = ServiceUser()
+        self.is_established = False
+        self.is_rejected = False
+        self.is_aborted = False
+        self.is_released = False
+        self.accepted_contexts: list[PresentationContext] = []
+        self.rejected_contexts: list[PresentationContext] = []
+        self.acse_timeout: float | None = ae.acse_timeout
+        self.dimse_timeout: float | None = ae.dimse_timeout
+        self.network_timeout: float | None = ae.network_timeout
+        self.rejection: tuple[int, int, int] | None = None
+        self.abort_reason: str = ""
+        self._link: Link | None = None
+        self._message_id = 0
+        self._lock = threading.Lock()
+        self._cancelled: set[int] = set()
+
+    # -- identity ---------------------------------------------------------------
+
+    @property
+    def is_requestor(self) -> bool:
+        return self.mode == "requestor"
+
+    @property
+    def is_acceptor(self) -> bool:
+        return self.mode == "acceptor"
+
+    @property
+    def local(self) -> ServiceUser:
+        return self.requestor if self.is_requestor else self.acceptor
+
+    @property
+    def remote(self) -> ServiceUser:
+        return self.acceptor if self.is_requestor else self.requestor
+
+    def __repr__(self) -> str:
+        state = next(
+            (
+                n
+                for n in ("established", "rejected", "aborted", "released")
+                if getattr(self, f"is_{n}")
+            ),
+            "pending",
+        )
+        return f"<Association {self.mode} {self.local.ae_title}->{self.remote.ae_title} {state}>"
+
+    # -- handlers -----------------------------------------------------------------
+
+    def bind(self, event: EventType, handler: Handler, args: Sequence[Any] = ()) -> None:
+        """Bind a handler for this association only."""
+        self.handlers.bind(event, handler, args)
+
+    def unbind(self, event: EventType, handler: Handler) -> None:
+        """Unbind a handler from this association."""
+        self.handlers.unbind(event, handler)
+
+    def get_handlers(self, event: EventType) -> list[tuple[Handler, tuple[Any, ...]]]:
+        return self.handlers.get(event)
+
+    def _notify(self, event: EventType, **attrs: Any) -> None:
+        notify(self.handlers, self, event, **attrs)
+
+    # -- the link -----------------------------------------------------------------
+
+    def _attach(self, link: Link) -> None:
+        self._link = link
+        if self.handlers.has(EVT_PDU_RECV):
+            link.on_data = lambda ind: self._notify(EVT_PDU_RECV, pdu=ind.pdu)
+
+    @property
+    def link(self) -> Link:
+        if self._link is None:
+            raise StateError("the association has no connection")
+        return self._link
+
+    def next_message_id(self) -> int:
+        """Message IDs run 1..65535 and wrap (PS3.7 9.3.1.1: unique per association)."""
+        with self._lock:
+            self._message_id = self._message_id % 0xFFFF + 1
+            return self._message_id
+
+    def send_message(
+        self, context_id: int, message: Message, data_set: DataSetSource = None
+    ) -> None:
+        """Send one DIMSE message on ``context_id``."""
+        self.link.send_message(context_id, message, data_set)
+        if self.handlers.has(EVT_DIMSE_SENT):
+            self._notify(EVT_DIMSE_SENT, message=message, context_id=context_id)
+
+    def receive_message(self, deadline: float | None) -> ReceivedMessage | None:
+        """The next DIMSE message; ``None`` after handling a timeout/release/abort."""
+        link = self.link
+        message = link.next_message(deadline)
+        if message is not None:
+            if self.handlers.has(EVT_DIMSE_RECV):
+                self._notify(EVT_DIMSE_RECV, message=message.command, context_id=message.context_id)
+            return message
+        if link.timed_out:
+            self._abort_local("no DIMSE message within the DIMSE timeout")
+        self.process_upper()
+        return None
+
+    def process_upper(self) -> None:
+        """Act on release and abort indications the link has collected."""
+        link = self.link
+        while link.upper:
+            event = link.upper.popleft()
+            if isinstance(event, AbortIndication):
+                self._mark_aborted(event.description)
+            elif isinstance(event, ReleaseIndication):
+                self._answer_release()
+            elif isinstance(event, ReleaseConfirmed):
+                self._mark_released()
+        if link.closed and self.is_established:
+            self._mark_aborted(self.abort_reason or "the connection closed")
+
+    def _answer_release(self) -> None:
+        try:
+            self.link.send_pdu(A_RELEASE_RP())
+        except StateError:
+            LOGGER.debug("release collision: answering after our own request")
+        self._mark_released()
+
+    def _mark_released(self) -> None:
+        if self.is_released:
+            return
+        self.is_established = False
+        self.is_released = True
+        self._notify(EVT_RELEASED)
+
+    def _mark_aborted(self, why: str) -> None:
+        if self.is_aborted or self.is_released:
+            return
+        LOGGER.info("association aborted: %s", why)
+        self.abort_reason = why
+        self.is_established = False
+        self.is_aborted = True
+        self._notify(EVT_ABORTED)
+
+    def _abort_local(self, why: str) -> None:
+        LOGGER.error("%s: aborting", why)
+        self.abort_reason = why
+        self.link.send_abort(A_ABORT(AbortSource.SERVICE_PROVIDER, AbortReason.NOT_SPECIFIED))
+        self._mark_aborted(why)
+
+    # -- ending the association ---------------------------------------------------
+
+    def release(self) -> None:
+        """A-RELEASE (PS3.8 7.2): ask the peer to end the association gracefully."""
+        if not self.is_established or self._link is None:
+            return
+        try:
+            self.link.send_pdu(A_RELEASE_RQ())
+        except StateError:
+            return
+        while not self.link.closed and not (self.is_released or self.is_aborted):
+            event = self.link.next_upper(None)
+            if event is None:
+                break
+            self.link.upper.appendleft(event)
+            self.process_upper()
+        self.link.messages.clear()
+        if not (self.is_released or self.is_aborted):
+            self._mark_aborted("the connection closed during release")
+        self.link.close()
+
+    def abort(self) -> None:
+        """A-ABORT (PS3.8 7.3): end the association at once, service-user source."""
+        if self._link is None or self._link.closed:
+            return
+        self.link.send_abort(A_ABORT(AbortSource.SERVICE_USER, 0))
+        self._mark_aborted("aborted by the local service user")
+
+    def abort_from_outside(self) -> None:
+        """Stop the association from another thread (server shutdown).
+
+        Only the owning thread writes to the socket, so this shuts the socket
+        down instead; the owner wakes up and ends as on a lost connection.
+        """
+        if self._link is not None:
+            self._link.wake()
+
+    # -- contexts -----------------------------------------------------------------
+
+    def context(self, context_id: int) -> PresentationContext | None:
+        """The accepted presentation context with ``context_id``."""
+        for cx in self.accepted_contexts:
+            if cx.context_id == context_id:
+                return cx
+        return None
+
+    def find_contexts(self, abstract_syntax: str, role: str = "scu") -> list[PresentationContext]:
+        """Accepted contexts for ``abstract_syntax`` on which we may play ``role``."""
+        attr = "as_scu" if role == "scu" else "as_scp"
+        return [
+            cx
+            for cx in self.accepted_contexts
+            if cx.abstract_syntax == abstract_syntax and getattr(cx, attr)
+        ]
+
+    # -- C-CANCEL bookkeeping (filled by the service layer) ------------------------
+
+    def is_cancelled(self, message_id: int) -> bool:
+        return message_id in self._cancelled
+
+    def mark_cancelled(self, message_id: int) -> None:
+        self._cancelled.add(message_id)
+
+    # -- DIMSE-C services, SCU side ------------------------------------------------
+
+    def send_c_echo(self, msg_id: int | None = None) -> Dataset:
+        """C-ECHO (PS3.7 9.1.5): verify end-to-end communication.
+
+        Returns the response status as a Dataset with ``Status``; an empty
+        Dataset when no response came (timeout, abort, or not established).
+        """
+        return verification.send_c_echo(self, msg_id)
+
+    def send_c_store(
+        self,
+        dataset: Dataset | str | Path,
+        msg_id: int | None = None,
+        priority: int = 2,
+        originator_aet: str | bytes | None = None,
+        originator_id: int | None = None,
+    ) -> Dataset:
+        """C-STORE (PS3.7 9.1.1) of a Dataset or of a DICOM file given by path.
+
+        A file whose transfer syntax was accepted is streamed as it is; one
+        in another uncompressed transfer syntax is converted; anything else
+        raises ``ValueError`` naming what the peer accepted.
+        """
+        return storage.send_c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+
+    # -- the service dispatcher, for requests arriving on this association ----------
+
+    def dispatch(self, message: ReceivedMessage) -> None:
+        """Serve one received request (used by the acceptor loop and during C-GET)."""
+        dispatch.dispatch_request(self, message)
+
+    def trigger(self, event: EventType, **attrs: Any) -> Event:
+        """Build the :class:`Event` for ``event`` (intervention events)."""
+        return Event(self, event, **attrs)

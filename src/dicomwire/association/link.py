@@ -1,0 +1,250 @@
+"""The blocking driver: socket <-> :class:`Connection` <-> DIMSE messages.
+
+One thread owns a link and does everything on it: it blocks in
+``recv_into`` with a timeout taken from the nearest deadline (the caller's
+DIMSE/network deadline or the core's ARTIM/ACSE timer), feeds the bytes to
+the sans-I/O core, and writes whatever the core wants written with one
+gathered ``sendmsg``. Nothing sleeps and nothing polls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Union
+
+from .._core.connection import (
+    AbortIndication,
+    Connection,
+    DataIndication,
+    UpperEvent,
+)
+from .._core.errors import DIMSEError, StateError
+from ..dimse.commands import Message, encode_command
+from ..dimse.fragment import (
+    Reassembler,
+    ReceivedMessage,
+    iter_file_fragments,
+    iter_fragments,
+    max_fragment_size,
+)
+from ..services.encoding import FileSlice
+from ..transport.tcp import TransportError, send_buffers
+
+LOGGER = logging.getLogger("dicomwire.link")
+
+DataSetSource = Union[bytes, bytearray, memoryview, "FileSlice", None]
+
+# Below this size a message's fragments are written with one system call.
+_BATCH_BYTES = 1 << 20
+
+
+class Link:
+    """One transport connection of one association, driven synchronously."""
+
+    def __init__(
+        self,
+        sock: socket.socket | None,
+        conn: Connection,
+        reassembler: Reassembler,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sock = sock
+        self.conn = conn
+        self.reassembler = reassembler
+        self.clock = clock
+        self.messages: deque[ReceivedMessage] = deque()
+        self.upper: deque[UpperEvent] = deque()
+        self.peer_max_pdu = 16382
+        self.closed = sock is None
+        self.timed_out = False
+        self._buffer = bytearray(256 * 1024)
+        self._view = memoryview(self._buffer)
+        self.on_data: Callable[[DataIndication], None] | None = None
+        self.on_message: Callable[[ReceivedMessage], None] | None = None
+
+    # -- writing --------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write what the core has queued; close when the core asks to."""
+        buffers = self.conn.data_to_send()
+        if buffers and not self.closed:
+            assert self.sock is not None
+            try:
+                send_buffers(self.sock, buffers)
+            except TransportError as exc:
+                LOGGER.debug("write failed: %s", exc)
+                self._lost()
+                return
+        if self.conn.wants_close:
+            self.close()
+
+    def send_message(self, context_id: int, message: Message, data_set: DataSetSource) -> None:
+        """Fragment ``message`` (and its data set) into P-DATA-TF PDUs and send.
+
+        A data set given as bytes or a memoryview is sent in slices without a
+        copy; a :class:`FileSlice` is streamed from its file in fragment-size
+        pieces, so a large instance never sits in memory.
+        """
+        size = max_fragment_size(self.peer_max_pdu)
+        message.has_data_set = data_set is not None
+        pending = 0
+        for command, last in iter_fragments(encode_command(message), size):
+            self.conn.send_pdata(context_id, True, last, command)
+            pending += len(command)
+        for fragment, last in self._data_fragments(data_set, size):
+            self.conn.send_pdata(context_id, False, last, fragment)
+            pending += len(fragment)
+            # A file fragment lives in a reused buffer: it must leave now.
+            if pending >= _BATCH_BYTES or isinstance(data_set, FileSlice):
+                self.flush()
+                pending = 0
+        self.flush()
+
+    @staticmethod
+    def _data_fragments(
+        data_set: DataSetSource, size: int
+    ) -> Iterator[tuple[bytes | memoryview, bool]]:
+        if data_set is None:
+            return iter(())
+        if isinstance(data_set, FileSlice):
+            data_set.fileobj.seek(data_set.offset)
+            return iter_file_fragments(data_set.fileobj, data_set.length, size)
+        return iter_fragments(data_set, size)
+
+    def send_pdu(self, pdu: object) -> None:
+        """Issue a primitive through the core and write its PDU."""
+        self.conn.send(pdu)  # type: ignore[arg-type]
+        self.flush()
+
+    # -- reading --------------------------------------------------------------
+
+    def read_once(self, deadline: float | None) -> bool:
+        """Wait for input until ``deadline``; False when the deadline passed.
+
+        The core's own timer (ARTIM, ACSE, idle) is served on the way.
+        """
+        if self.closed:
+            return True
+        assert self.sock is not None
+        timer = self.conn.get_timer()
+        wake = min((t for t in (deadline, timer) if t is not None), default=None)
+        now = self.clock()
+        if wake is not None and wake <= now:
+            return self._timer_fired(deadline, now)
+        try:
+            self.sock.settimeout(None if wake is None else wake - now)
+            count = self.sock.recv_into(self._buffer)
+        except (TimeoutError, ssl.SSLWantReadError):
+            return self._timer_fired(deadline, self.clock())
+        except OSError as exc:
+            LOGGER.debug("read failed: %s", exc)
+            count = 0
+        if count == 0:
+            self._lost()
+            return True
+        self.conn.receive_data(self._view[:count], self.clock())
+        self._drain_core()
+        self.flush()
+        return True
+
+    def _timer_fired(self, deadline: float | None, now: float) -> bool:
+        timer = self.conn.get_timer()
+        if timer is not None and timer <= now:
+            self.conn.handle_timer(now)
+            self._drain_core()
+            self.flush()
+            return True
+        return not (deadline is not None and deadline <= now)
+
+    def _lost(self) -> None:
+        self.conn.transport_closed(self.clock())
+        self._drain_core()
+        self.close()
+
+    def _drain_core(self) -> None:
+        while (event := self.conn.next_event()) is not None:
+            if isinstance(event, DataIndication):
+                self._reassemble(event)
+            else:
+                self.upper.append(event)
+
+    def _reassemble(self, event: DataIndication) -> None:
+        if self.on_data is not None:
+            self.on_data(event)
+        for pdv in event.pdu.pdvs:
+            try:
+                message = self.reassembler.feed(
+                    pdv.context_id, pdv.is_command, pdv.is_last, pdv.data
+                )
+            except DIMSEError as exc:
+                self.abort_provider(str(exc))
+                return
+            if message is not None:
+                self.messages.append(message)
+
+    def next_upper(self, deadline: float | None) -> UpperEvent | None:
+        """The next non-data indication (association, release, abort)."""
+        while not self.upper:
+            if self.closed or not self.read_once(deadline):
+                return None
+        return self.upper.popleft()
+
+    def next_message(self, deadline: float | None) -> ReceivedMessage | None:
+        """The next whole DIMSE message, or ``None``.
+
+        ``None`` means the deadline passed (``timed_out`` is set), or a
+        release/abort indication is waiting in :attr:`upper`, or the link
+        closed.
+        """
+        self.timed_out = False
+        while not self.messages:
+            if self.upper or self.closed:
+                return None
+            if not self.read_once(deadline):
+                self.timed_out = True
+                return None
+        return self.messages.popleft()
+
+    # -- ending -----------------------------------------------------------------
+
+    def abort_provider(self, why: str) -> None:
+        """A-P-ABORT: the peer broke DIMSE rules that PS3.8 cannot see."""
+        LOGGER.warning("aborting the association: %s", why)
+        from .._core.errors import AbortReason, AbortSource
+        from .._core.pdu import A_ABORT
+
+        self.upper.append(
+            AbortIndication(
+                AbortSource.SERVICE_PROVIDER, AbortReason.UNEXPECTED_PDU_PARAMETER, True, True, why
+            )
+        )
+        self.send_abort(A_ABORT(AbortSource.SERVICE_PROVIDER, AbortReason.UNEXPECTED_PDU_PARAMETER))
+
+    def send_abort(self, pdu: object) -> None:
+        """Send an A-ABORT and drop the connection without waiting for the peer."""
+        with contextlib.suppress(StateError):
+            self.send_pdu(pdu)
+        self.close()
+
+    def close(self) -> None:
+        """Close the socket (idempotent) and drop any partial message."""
+        if self.closed:
+            return
+        self.closed = True
+        self.reassembler.abort()
+        assert self.sock is not None
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+    def wake(self) -> None:
+        """Unblock a thread waiting in :meth:`read_once` (used at shutdown)."""
+        if self.sock is not None and not self.closed:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,124 @@
+"""TCP and TLS transport for the DICOM Upper Layer (PS3.8 section 9.1).
+
+Thin on purpose: open, accept, send gathered buffers, receive into a reused
+buffer, close. Every socket error is turned into :class:`TransportError` so
+the association layer deals with one exception type.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Sequence
+
+from .._core.errors import DicomwireError
+
+Buffer = bytes | bytearray | memoryview
+
+# Gather at most this many buffers in one sendmsg(); Linux allows 1024 (IOV_MAX).
+_IOV_MAX = 512
+
+
+class TransportError(DicomwireError):
+    """The connection could not be opened, or failed while in use."""
+
+
+def configure(sock: socket.socket) -> None:
+    """Disable Nagle (every DIMSE exchange is request/response) and keep-alive."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+
+
+def connect(
+    address: str,
+    port: int,
+    *,
+    timeout: float | None,
+    bind_address: tuple[str, int] = ("", 0),
+    tls: tuple[ssl.SSLContext, str | None] | None = None,
+) -> socket.socket:
+    """Open a TCP (optionally TLS) connection to the peer (PS3.8 9.1.2)."""
+    try:
+        sock = socket.create_connection(
+            (address, port),
+            timeout=timeout,
+            source_address=bind_address if bind_address != ("", 0) else None,
+        )
+    except OSError as exc:
+        raise TransportError(f"cannot connect to {address}:{port}: {_describe(exc)}") from exc
+    configure(sock)
+    if tls is None:
+        return sock
+    context, hostname = tls
+    try:
+        return context.wrap_socket(sock, server_hostname=hostname)
+    except (OSError, ssl.SSLError) as exc:
+        sock.close()
+        raise TransportError(f"TLS handshake with {address}:{port} failed: {exc}") from exc
+
+
+def listen(address: tuple[str, int], backlog: int = 128) -> socket.socket:
+    """A listening socket; ``("", port)`` listens on every IPv4 interface."""
+    host, port = address
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise TransportError(f"cannot listen on {host or '*'}:{port}: {_describe(exc)}") from exc
+    return sock
+
+
+def send_buffers(sock: socket.socket, buffers: Sequence[Buffer]) -> None:
+    """Write every buffer, in order, with as few system calls as possible."""
+    if isinstance(sock, ssl.SSLSocket):
+        # SSLSocket has no sendmsg(); small buffers are joined to save records.
+        for buf in _coalesce(buffers):
+            sock.sendall(buf)
+        return
+    pending = [memoryview(b).cast("B") for b in buffers if len(b)]
+    while pending:
+        try:
+            sent = sock.sendmsg(pending[:_IOV_MAX])
+        except OSError as exc:
+            raise TransportError(f"sending failed: {_describe(exc)}") from exc
+        pending = _advance(pending, sent)
+
+
+def _advance(pending: list[memoryview], sent: int) -> list[memoryview]:
+    """Drop ``sent`` bytes from the front of ``pending`` (partial sendmsg)."""
+    index = 0
+    while index < len(pending) and sent >= len(pending[index]):
+        sent -= len(pending[index])
+        index += 1
+    rest = pending[index:]
+    if rest and sent:
+        rest[0] = rest[0][sent:]
+    return rest
+
+
+def _coalesce(buffers: Sequence[Buffer]) -> list[Buffer]:
+    out: list[Buffer] = []
+    small: list[Buffer] = []
+    for buf in buffers:
+        if len(buf) < 16384:
+            small.append(buf)
+            continue
+        if small:
+            out.append(b"".join(small))
+            small = []
+        out.append(buf)
+    if small:
+        out.append(b"".join(small))
+    return out
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
