@@ -1,0 +1,147 @@
+"""Options shared by the tools, spelled as DCMTK spells them where it has them."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import ssl
+import sys
+
+
+class CLIError(Exception):
+    """A mistake or failure to report as one line, with a non-zero exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_network_options(parser: argparse.ArgumentParser, *, called: bool = True) -> None:
+    """-aet/-aec, timeouts, max PDU and verbosity (DCMTK: echoscu, storescu...)."""
+    group = parser.add_argument_group("network")
+    group.add_argument(
+        "-aet",
+        "--calling-aet",
+        default="DICOMWIRE",
+        metavar="TITLE",
+        help="our AE title (default: %(default)s), e.g. -aet MYSCU",
+    )
+    if called:
+        group.add_argument(
+            "-aec",
+            "--called-aet",
+            default="ANY-SCP",
+            metavar="TITLE",
+            help="the peer's AE title (default: %(default)s), e.g. -aec PACS",
+        )
+    group.add_argument(
+        "-to",
+        "--connection-timeout",
+        type=float,
+        default=None,
+        metavar="SEC",
+        help="TCP connection timeout in seconds (default: none)",
+    )
+    group.add_argument(
+        "-ta",
+        "--acse-timeout",
+        type=float,
+        default=30.0,
+        metavar="SEC",
+        help="association negotiation timeout (default: %(default)s)",
+    )
+    group.add_argument(
+        "-td",
+        "--dimse-timeout",
+        type=float,
+        default=30.0,
+        metavar="SEC",
+        help="DIMSE response timeout (default: %(default)s)",
+    )
+    group.add_argument(
+        "-pdu",
+        "--max-pdu",
+        type=int,
+        default=262144,
+        metavar="BYTES",
+        help="maximum PDU length we receive (default: %(default)s)",
+    )
+    add_tls_options(parser)
+    add_verbosity(parser)
+
+
+def add_tls_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("TLS")
+    group.add_argument("--tls", action="store_true", help="use TLS (PS3.15 B.1)")
+    group.add_argument("--cert", metavar="FILE", help="our certificate (PEM)")
+    group.add_argument("--key", metavar="FILE", help="our private key (PEM)")
+    group.add_argument("--ca", metavar="FILE", help="CA certificates to verify the peer with (PEM)")
+    group.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not verify the peer's certificate (testing only)",
+    )
+
+
+def add_verbosity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="say what happens")
+    parser.add_argument(
+        "-d", "--debug", action="store_true", help="debug output, and a traceback on errors"
+    )
+
+
+def setup_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname).1s: %(message)s", stream=sys.stderr)
+    if not (args.verbose or args.debug):
+        # Association failures are reported as one CLI line, not as log noise too.
+        logging.getLogger("dicomwire").setLevel(logging.CRITICAL)
+
+
+def tls_context(args: argparse.Namespace, server: bool) -> ssl.SSLContext | None:
+    if not getattr(args, "tls", False):
+        return None
+    purpose = ssl.Purpose.CLIENT_AUTH if server else ssl.Purpose.SERVER_AUTH
+    try:
+        context = ssl.create_default_context(purpose, cafile=args.ca)
+        if args.cert:
+            context.load_cert_chain(args.cert, args.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise CLIError(f"TLS setup failed: {exc}") from exc
+    if args.no_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif server and args.ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def configure_ae(ae: object, args: argparse.Namespace) -> None:
+    ae.connection_timeout = args.connection_timeout  # type: ignore[attr-defined]
+    ae.acse_timeout = args.acse_timeout  # type: ignore[attr-defined]
+    ae.dimse_timeout = args.dimse_timeout  # type: ignore[attr-defined]
+    ae.maximum_pdu_size = args.max_pdu  # type: ignore[attr-defined]
+
+
+REJECT_REASONS = {
+    (1, 1): "no reason given",
+    (1, 2): "application context name not supported",
+    (1, 3): "calling AE title not recognized",
+    (1, 7): "called AE title not recognized",
+    (2, 1): "no reason given",
+    (2, 2): "protocol version not supported",
+    (3, 1): "temporary congestion",
+    (3, 2): "local limit exceeded",
+}
+
+
+def describe_failure(assoc: object, host: str, port: int) -> str:
+    """One line saying why an association did not come up."""
+    rejection = getattr(assoc, "rejection", None)
+    if getattr(assoc, "is_rejected", False) and rejection:
+        result, source, reason = rejection
+        kind = "permanently" if result == 1 else "transiently"
+        why = REJECT_REASONS.get((source, reason), f"source {source}, reason {reason}")
+        return f"association rejected {kind} by {host}:{port}: {why}"
+    why = getattr(assoc, "abort_reason", "") or "no answer"
+    return f"association with {host}:{port} failed: {why}"

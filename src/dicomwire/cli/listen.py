@@ -1,0 +1,183 @@
+"""``dicomwire listen PORT -od DIR``: a Storage SCP writing files, like storescp.
+
+Every instance is written bit for bit as received (file meta + the data set
+bytes in the negotiated transfer syntax), to a temporary file that is
+fsynced and renamed into place before Success is answered (PS3.4 B.2.3: an
+instance acknowledged must have been kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .common import CLIError, add_tls_options, add_verbosity, setup_logging, tls_context
+
+LOGGER = logging.getLogger("dicomwire.listen")
+
+_UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "listen",
+        help="receive DICOM instances into a folder (like storescp)",
+        description="Run a Storage SCP. Example: dicomwire listen 11112 -od ./received",
+    )
+    parser.add_argument("port", type=int, help="the port to listen on")
+    parser.add_argument(
+        "-od",
+        "--output-directory",
+        default=".",
+        metavar="DIR",
+        help="where received files go (default: the current folder)",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=("flat", "patient"),
+        default="flat",
+        help="flat: DIR/<SOPInstanceUID>.dcm; patient: "
+        "DIR/<PatientID>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm",
+    )
+    parser.add_argument(
+        "-aet",
+        "--ae-title",
+        default="DICOMWIRE",
+        metavar="TITLE",
+        help="our AE title (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--bind", default="", metavar="ADDR", help="address to listen on (default: all)"
+    )
+    parser.add_argument(
+        "-pdu",
+        "--max-pdu",
+        type=int,
+        default=262144,
+        metavar="BYTES",
+        help="maximum PDU length we receive (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-associations",
+        type=int,
+        default=10,
+        metavar="N",
+        help="concurrent associations allowed (default: %(default)s)",
+    )
+    add_tls_options(parser)
+    add_verbosity(parser)
+    parser.set_defaults(run=run)
+
+
+def instance_path(root: Path, event: Any, layout: str) -> Path:
+    """Where an instance goes; no value from the peer is used unchecked."""
+    sop_instance = str(event.request.AffectedSOPInstanceUID)
+    if not _UID.match(sop_instance) or len(sop_instance) > 64:
+        raise ValueError(f"invalid SOP Instance UID {sop_instance!r}")
+    if layout == "flat":
+        return root / f"{sop_instance}.dcm"
+    ds = event.dataset
+    patient = _SAFE.sub("_", str(ds.get("PatientID", "") or "UNKNOWN")).strip("._") or "UNKNOWN"
+    parts = [patient[:64]]
+    for keyword in ("StudyInstanceUID", "SeriesInstanceUID"):
+        uid = str(ds.get(keyword, ""))
+        parts.append(uid if _UID.match(uid) else "UNKNOWN")
+    return root.joinpath(*parts, f"{sop_instance}.dcm")
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably (temp, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def make_store_handler(root: Path, layout: str) -> Any:
+    def handle_store(event: Any) -> int:
+        try:
+            path = instance_path(root, event, layout)
+        except ValueError as exc:
+            LOGGER.error("refusing instance: %s", exc)
+            return 0xA900  # Error: data set does not match SOP class (PS3.4 B.2.3)
+        try:
+            write_durably(path, event.encoded_dataset(include_meta=True))
+        except OSError as exc:
+            LOGGER.error("cannot write %s: %s", path, exc)
+            return 0xA700  # Refused: out of resources
+        LOGGER.info("stored %s", path)
+        return 0x0000
+
+    return handle_store
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM stops the listener the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    from pydicom.uid import AllTransferSyntaxes
+
+    from .. import AllStoragePresentationContexts, evt
+    from ..ae import AE
+    from ..sop_class import Verification
+
+    setup_logging(args)
+    root = Path(args.output_directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create {root}: {exc}") from exc
+    ae = AE(args.ae_title)
+    ae.maximum_pdu_size = args.max_pdu
+    ae.maximum_associations = args.max_associations
+    # Accept every transfer syntax pydicom knows: compressed images are kept as sent.
+    syntaxes = [str(t) for t in AllTransferSyntaxes]
+    for cx in AllStoragePresentationContexts:
+        ae.add_supported_context(cx.abstract_syntax, syntaxes)
+    ae.add_supported_context(Verification)
+    handlers = [(evt.EVT_C_STORE, make_store_handler(root, args.layout))]
+    try:
+        server = ae.start_server(
+            (args.bind, args.port),
+            block=False,
+            evt_handlers=handlers,
+            ssl_context=tls_context(args, server=True),
+        )
+    except Exception as exc:
+        raise CLIError(str(exc)) from exc
+    print(
+        f"listening on {args.bind or '*'}:{args.port} as {ae.ae_title}, writing to {root}",
+        file=sys.stderr,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        assert server is not None
+        server.shutdown()
+    return 0

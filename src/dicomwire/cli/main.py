@@ -1,0 +1,53 @@
+"""``dicomwire``: one command, DCMTK-shaped subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .common import CLIError
+
+COMMANDS = ("echo", "store", "listen")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import echo, listen, store
+
+    parser = argparse.ArgumentParser(
+        prog="dicomwire",
+        description="DICOM networking tools: verify, send and receive DICOM instances.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    echo.register(sub)
+    store.register(sub)
+    listen.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one subcommand; errors are one line on stderr and a non-zero exit."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        code: int = args.run(args)
+        return code
+    except CLIError as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(f"dicomwire {args.command}: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the promise: one readable line, never a traceback
+        if getattr(args, "debug", False):
+            raise
+        print(f"dicomwire {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
