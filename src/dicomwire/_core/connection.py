@@ -150,6 +150,10 @@ _SEND_EVENT: dict[type, Event] = {
     A_ABORT: Event.EVT15,
 }
 
+# States where we wait for the peer's A-ASSOCIATE-AC/RJ or A-RELEASE-RP: the
+# ACSE timeout runs (Sta10 and Sta11 are the release-collision waits).
+_AWAITING_PEER_ANSWER = frozenset({State.STA5, State.STA7, State.STA10, State.STA11})
+
 Buffer = bytes | bytearray | memoryview
 
 
@@ -160,6 +164,7 @@ class Connection:
         self.role = role
         self.config = config or ConnectionConfig()
         self.state = State.STA1
+        self._previous_state = State.STA1
         self.reader = PDUReader(self.config.max_pdu_length, self.config.max_associate_length)
         self._events: deque[UpperEvent] = deque()
         self._out: list[Buffer] = []
@@ -255,12 +260,16 @@ class Connection:
 
     # -- primitives from the user -----------------------------------------
 
-    def send(self, pdu: PDU) -> None:
+    def send(self, pdu: PDU, now: float | None = None) -> None:
         """Issue the request/response primitive that ``pdu`` carries.
 
-        Raises :class:`StateError` when Table 9-10 has no transition for it
-        in the current state (for example P-DATA before association).
+        ``now`` dates the timers the primitive may start (ARTIM, ACSE); by
+        default the time of the last input. Raises :class:`StateError` when
+        Table 9-10 has no transition for it in the current state (for
+        example P-DATA before association).
         """
+        if now is not None:
+            self._now = now
         self._pdu = pdu
         self._fire(_SEND_EVENT[type(pdu)])
 
@@ -304,6 +313,7 @@ class Connection:
             transition = step(
                 self.state, event, acceptable=acceptable, is_requestor=self.role is Role.REQUESTOR
             )
+            self._previous_state = self.state
             self.state = transition.next_state
             self._perform(transition.action, acceptable)
         finally:
@@ -395,7 +405,7 @@ class Connection:
             return AbortIndication(pdu.source, pdu.reason, provider, False, text)
         text = self._abort_description or "unexpected PDU"
         if isinstance(pdu, (A_ASSOCIATE_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ, P_DATA_TF)):
-            text = f"unexpected {type(pdu).__name__} in {self.state.name}"
+            text = f"unexpected {type(pdu).__name__} in {self._previous_state.name}"
         return AbortIndication(
             AbortSource.SERVICE_PROVIDER, self._provider_reason(), True, True, text
         )
@@ -406,8 +416,8 @@ class Connection:
         elif artim == "stop":
             self._artim = None
         # The ACSE timeout runs while we wait for the peer's answer to our
-        # A-ASSOCIATE-RQ (Sta5) or A-RELEASE-RQ (Sta7).
-        if self.state in (State.STA5, State.STA7):
+        # A-ASSOCIATE-RQ or A-RELEASE-RQ.
+        if self.state in _AWAITING_PEER_ANSWER:
             if self._acse is None and self.config.acse_timeout is not None:
                 self._acse = self._now + self.config.acse_timeout
         else:

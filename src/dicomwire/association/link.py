@@ -119,7 +119,7 @@ class Link:
 
     def send_pdu(self, pdu: object) -> None:
         """Issue a primitive through the core and write its PDU."""
-        self.conn.send(pdu)  # type: ignore[arg-type]
+        self.conn.send(pdu, self.clock())  # type: ignore[arg-type]
         self.flush()
 
     # -- reading --------------------------------------------------------------
