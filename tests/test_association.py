@@ -112,6 +112,47 @@ def test_echo_and_release_with_notifications(make_server: Any) -> None:
     assert seen == ["EVT_CONN_OPEN", "EVT_ESTABLISHED", "EVT_RELEASED", "EVT_CONN_CLOSE"]
 
 
+def test_pdu_and_dimse_notifications_on_both_sides(make_server: Any) -> None:
+    server_seen: list[str] = []
+    client_seen: list[str] = []
+
+    def recorder(log: list[str]) -> list[Any]:
+        def name(event: Any) -> str:
+            item = getattr(event, "pdu", None) or getattr(event, "message", None)
+            return f"{event.event.name}:{type(item).__name__}"
+
+        return [
+            (ev, lambda e: log.append(name(e)))
+            for ev in (evt.EVT_PDU_RECV, evt.EVT_PDU_SENT, evt.EVT_DIMSE_RECV, evt.EVT_DIMSE_SENT)
+        ]
+
+    server = make_server(recorder(server_seen))
+    assoc = scu().associate(LOCAL, server.port, evt_handlers=recorder(client_seen))
+    assoc.send_c_echo()
+    assoc.release()
+    _wait_for(lambda: "EVT_PDU_SENT:A_RELEASE_RP" in server_seen)
+    assert client_seen == [
+        "EVT_PDU_SENT:A_ASSOCIATE_RQ",
+        "EVT_PDU_RECV:A_ASSOCIATE_AC",
+        "EVT_PDU_SENT:P_DATA_TF",
+        "EVT_DIMSE_SENT:C_ECHO_RQ",
+        "EVT_PDU_RECV:P_DATA_TF",
+        "EVT_DIMSE_RECV:C_ECHO_RSP",
+        "EVT_PDU_SENT:A_RELEASE_RQ",
+        "EVT_PDU_RECV:A_RELEASE_RP",
+    ]
+    assert server_seen == [
+        "EVT_PDU_RECV:A_ASSOCIATE_RQ",
+        "EVT_PDU_SENT:A_ASSOCIATE_AC",
+        "EVT_PDU_RECV:P_DATA_TF",
+        "EVT_DIMSE_RECV:C_ECHO_RQ",
+        "EVT_PDU_SENT:P_DATA_TF",
+        "EVT_DIMSE_SENT:C_ECHO_RSP",
+        "EVT_PDU_RECV:A_RELEASE_RQ",
+        "EVT_PDU_SENT:A_RELEASE_RP",
+    ]
+
+
 def test_echo_handler_status_and_failure_answers_success(make_server: Any) -> None:
     answers = iter([0x0122, "nonsense", Dataset()])
 

@@ -31,6 +31,7 @@ from .pdu import (
     A_RELEASE_RQ,
     P_DATA_TF,
     PDU,
+    PresentationDataValue,
     PDUReader,
     encode_pdu,
     pdata_header,
@@ -174,6 +175,9 @@ class Connection:
         self._now = 0.0
         self.wants_close = False
         self.wants_connect = False
+        # When a list, every PDU received ("recv") or sent ("sent") is logged
+        # here for the driver's EVT_PDU_* notifications; off, it costs nothing.
+        self.pdu_log: list[tuple[str, PDU]] | None = None
         # The PDU that the current event carries (received or to be sent).
         self._pdu: PDU | None = None
         self._error: PDUError | None = None
@@ -216,6 +220,8 @@ class Connection:
                 return
             if pdu is None:
                 return
+            if self.pdu_log is not None:
+                self.pdu_log.append(("recv", pdu))
             self._pdu = pdu
             self._fire(_RECEIVE_EVENT[type(pdu)])
 
@@ -279,6 +285,9 @@ class Connection:
             raise StateError(f"P-DATA request in {self.state.name}")
         self._out.append(pdata_header(context_id, is_command, is_last, len(data)))
         self._out.append(data)
+        if self.pdu_log is not None:
+            pdv = PresentationDataValue(context_id, is_command, is_last, bytes(data))
+            self.pdu_log.append(("sent", P_DATA_TF((pdv,))))
 
     def next_event(self) -> UpperEvent | None:
         """The next indication for the user, or ``None``."""
@@ -376,6 +385,8 @@ class Connection:
 
     def _queue(self, pdu: PDU) -> None:
         self._out.append(encode_pdu(pdu))
+        if self.pdu_log is not None:
+            self.pdu_log.append(("sent", pdu))
 
     def _indicate(self, action: Action) -> None:
         pdu = self._pdu

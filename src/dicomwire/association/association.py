@@ -28,6 +28,7 @@ from ..events import (
     EVT_DIMSE_RECV,
     EVT_DIMSE_SENT,
     EVT_PDU_RECV,
+    EVT_PDU_SENT,
     EVT_RELEASED,
     Event,
     EventType,
@@ -145,8 +146,12 @@ class Association:
 
     def _attach(self, link: Link) -> None:
         self._link = link
-        if self.handlers.has(EVT_PDU_RECV):
-            link.on_data = lambda ind: self._notify(EVT_PDU_RECV, pdu=ind.pdu)
+        if self.handlers.has(EVT_PDU_RECV) or self.handlers.has(EVT_PDU_SENT):
+            link.conn.pdu_log = []
+            link.on_pdu = self._pdu_event
+
+    def _pdu_event(self, direction: str, pdu: object) -> None:
+        self._notify(EVT_PDU_RECV if direction == "recv" else EVT_PDU_SENT, pdu=pdu)
 
     @property
     def link(self) -> Link:

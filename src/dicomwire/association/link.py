@@ -65,13 +65,21 @@ class Link:
         self.timed_out = False
         self._buffer = bytearray(256 * 1024)
         self._view = memoryview(self._buffer)
-        self.on_data: Callable[[DataIndication], None] | None = None
-        self.on_message: Callable[[ReceivedMessage], None] | None = None
+        self.on_pdu: Callable[[str, object], None] | None = None
 
     # -- writing --------------------------------------------------------------
 
+    def _report_pdus(self) -> None:
+        log = self.conn.pdu_log
+        if log and self.on_pdu is not None:
+            entries = log[:]
+            log.clear()
+            for direction, pdu in entries:
+                self.on_pdu(direction, pdu)
+
     def flush(self) -> None:
         """Write what the core has queued; close when the core asks to."""
+        self._report_pdus()
         buffers = self.conn.data_to_send()
         if buffers and not self.closed:
             assert self.sock is not None
@@ -149,6 +157,7 @@ class Link:
             self._lost()
             return True
         self.conn.receive_data(self._view[:count], self.clock())
+        self._report_pdus()
         self._drain_core()
         self.flush()
         return True
@@ -175,8 +184,6 @@ class Link:
                 self.upper.append(event)
 
     def _reassemble(self, event: DataIndication) -> None:
-        if self.on_data is not None:
-            self.on_data(event)
         for pdv in event.pdu.pdvs:
             try:
                 message = self.reassembler.feed(
