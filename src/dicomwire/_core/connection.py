@@ -31,8 +31,8 @@ from .pdu import (
     A_RELEASE_RQ,
     P_DATA_TF,
     PDU,
-    PresentationDataValue,
     PDUReader,
+    PresentationDataValue,
     encode_pdu,
     pdata_header,
 )
