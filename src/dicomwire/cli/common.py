@@ -6,6 +6,7 @@ import argparse
 import logging
 import ssl
 import sys
+from typing import Any
 
 
 class CLIError(Exception):
@@ -145,3 +146,15 @@ def describe_failure(assoc: object, host: str, port: int) -> str:
         return f"association rejected {kind} by {host}:{port}: {why}"
     why = getattr(assoc, "abort_reason", "") or "no answer"
     return f"association with {host}:{port} failed: {why}"
+
+
+def open_association(ae: Any, args: argparse.Namespace) -> Any:
+    """Associate with ``args.host:args.port`` as the tools do, or raise CLIError."""
+    context = tls_context(args, server=False)
+    tls = (context, None if args.no_verify else args.host) if context else None
+    assoc = ae.associate(
+        args.host, args.port, ae_title=args.called_aet, max_pdu=args.max_pdu, tls_args=tls
+    )
+    if not assoc.is_established:
+        raise CLIError(describe_failure(assoc, args.host, args.port))
+    return assoc

@@ -9,9 +9,8 @@ from .common import (
     CLIError,
     add_network_options,
     configure_ae,
-    describe_failure,
+    open_association,
     setup_logging,
-    tls_context,
 )
 
 
@@ -42,16 +41,7 @@ def run(args: argparse.Namespace) -> int:
     ae = AE(args.calling_aet)
     configure_ae(ae, args)
     ae.add_requested_context(Verification)
-    context = tls_context(args, server=False)
-    assoc = ae.associate(
-        args.host,
-        args.port,
-        ae_title=args.called_aet,
-        max_pdu=args.max_pdu,
-        tls_args=(context, None if args.no_verify else args.host) if context else None,
-    )
-    if not assoc.is_established:
-        raise CLIError(describe_failure(assoc, args.host, args.port))
+    assoc = open_association(ae, args)
     try:
         if not assoc.accepted_contexts:
             raise CLIError("the peer accepted no presentation context for Verification")

@@ -13,9 +13,8 @@ from .common import (
     CLIError,
     add_network_options,
     configure_ae,
-    describe_failure,
+    open_association,
     setup_logging,
-    tls_context,
 )
 
 
@@ -86,16 +85,7 @@ def run(args: argparse.Namespace) -> int:
     for sop_class, syntaxes in proposals.items():
         extra = [str(t) for t in DEFAULT_TRANSFER_SYNTAXES if str(t) not in syntaxes]
         ae.add_requested_context(sop_class, syntaxes + extra)
-    context = tls_context(args, server=False)
-    assoc = ae.associate(
-        args.host,
-        args.port,
-        ae_title=args.called_aet,
-        max_pdu=args.max_pdu,
-        tls_args=(context, None if args.no_verify else args.host) if context else None,
-    )
-    if not assoc.is_established:
-        raise CLIError(describe_failure(assoc, args.host, args.port))
+    assoc = open_association(ae, args)
     try:
         failed = _send_all(assoc, files, args.verbose)
     finally:
