@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,7 @@ from pydicom.dataset import Dataset
 from .._core.connection import AbortIndication, ReleaseConfirmed, ReleaseIndication
 from .._core.errors import AbortReason, AbortSource, StateError
 from .._core.pdu import A_ABORT, A_RELEASE_RP, A_RELEASE_RQ, UserInformation
-from ..dimse.commands import Message
+from ..dimse.commands import C_CANCEL_RQ, Message
 from ..dimse.fragment import ReceivedMessage
 from ..events import (
     EVT_ABORTED,
@@ -37,7 +37,7 @@ from ..events import (
     notify,
 )
 from ..presentation import PresentationContext
-from ..services import dispatch, storage, verification
+from ..services import dispatch, qr_scu, storage, verification
 from .link import DataSetSource, Link
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class ServiceUser:
     implementation_class_uid: str = ""
     implementation_version_name: str | None = None
     user_information: UserInformation = field(default_factory=UserInformation)
+    # SOP Class Common Extended Negotiation items the acceptor's handler took.
+    accepted_common_extended: dict[str, Any] = field(default_factory=dict)
 
     @property
     def user_identity(self) -> Any:
@@ -96,6 +98,8 @@ class Association:
         self._message_id = 0
         self._lock = threading.Lock()
         self._cancelled: set[int] = set()
+        # Message ID -> context ID of the C-FIND/GET/MOVE operations running.
+        self.operations: dict[int, int] = {}
 
     # -- identity ---------------------------------------------------------------
 
@@ -287,6 +291,24 @@ class Association:
     # -- C-CANCEL bookkeeping (filled by the service layer) ------------------------
 
     def is_cancelled(self, message_id: int) -> bool:
+        """True once a C-CANCEL-RQ for ``message_id`` has arrived (PS3.7 9.3.2.3).
+
+        Reads what the peer has already sent, without blocking, so a handler
+        checking ``event.is_cancelled`` between two yields sees a cancel
+        that is in flight. Other messages that arrive meanwhile stay queued
+        in order for later.
+        """
+        if message_id in self._cancelled:
+            return True
+        if self._link is None:
+            return False
+        self._link.read_nowait()
+        queued = self._link.messages
+        for received in [m for m in queued if isinstance(m.command, C_CANCEL_RQ)]:
+            queued.remove(received)
+            command = received.command
+            assert isinstance(command, C_CANCEL_RQ)
+            self.mark_cancelled(command.MessageIDBeingRespondedTo)
         return message_id in self._cancelled
 
     def mark_cancelled(self, message_id: int) -> None:
@@ -317,6 +339,58 @@ class Association:
         raises ``ValueError`` naming what the peer accepted.
         """
         return storage.send_c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+
+    def send_c_find(
+        self, dataset: Dataset, query_model: Any, msg_id: int | None = None, priority: int = 2
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """C-FIND (PS3.7 9.1.2): a generator of ``(status, identifier)``.
+
+        ``query_model`` is a SOP class UID or a short code: ``'P'`` patient
+        root, ``'S'`` study root, ``'O'`` patient/study only, ``'W'``
+        modality worklist. Pending responses carry a matching identifier;
+        an empty status means no response came (timeout or abort).
+        """
+        return qr_scu.send_c_find(self, dataset, query_model, msg_id, priority)
+
+    def send_c_get(
+        self, dataset: Dataset, query_model: Any, msg_id: int | None = None, priority: int = 2
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """C-GET (PS3.7 9.1.3): a generator of ``(status, identifier)``.
+
+        The instances arrive as C-STORE requests on this association and go
+        to its ``EVT_C_STORE`` handler; propose SCP role selection for their
+        storage SOP classes (``build_role(uid, scp_role=True)`` in
+        ``ext_neg``). Codes: ``'P'``, ``'S'``, ``'O'``, ``'C'`` (composite
+        instance root), ``'B'`` (without bulk data).
+        """
+        return qr_scu.send_c_get(self, dataset, query_model, msg_id, priority)
+
+    def send_c_move(
+        self,
+        dataset: Dataset,
+        move_aet: str | bytes,
+        query_model: Any,
+        msg_id: int | None = None,
+        priority: int = 2,
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """C-MOVE (PS3.7 9.1.4): the SCP sends the matches to ``move_aet``.
+
+        A generator of ``(status, identifier)``; Pending responses carry the
+        sub-operation counters in the status. Codes: ``'P'``, ``'S'``,
+        ``'O'``, ``'C'``.
+        """
+        return qr_scu.send_c_move(self, dataset, move_aet, query_model, msg_id, priority)
+
+    def send_c_cancel(
+        self, msg_id: int, context_id: int | None = None, query_model: Any = None
+    ) -> None:
+        """C-CANCEL (PS3.7 9.3.2.3) the running C-FIND/GET/MOVE ``msg_id``.
+
+        Call it from the loop over that operation's responses; the SCP
+        answers with a Cancel (0xFE00) final response. ``query_model`` is
+        accepted for compatibility and not needed.
+        """
+        qr_scu.send_c_cancel(self, msg_id, context_id)
 
     # -- the service dispatcher, for requests arriving on this association ----------
 

@@ -162,6 +162,31 @@ class Link:
         self.flush()
         return True
 
+    def read_nowait(self) -> None:
+        """Take in whatever has already arrived, without waiting.
+
+        Lets a thread that is busy answering a request (a C-FIND handler
+        yielding matches) notice a C-CANCEL between two responses.
+        """
+        if self.closed:
+            return
+        assert self.sock is not None
+        try:
+            self.sock.settimeout(0.0)
+            count = self.sock.recv_into(self._buffer)
+        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
+            return
+        except OSError as exc:
+            LOGGER.debug("read failed: %s", exc)
+            count = 0
+        if count == 0:
+            self._lost()
+            return
+        self.conn.receive_data(self._view[:count], self.clock())
+        self._report_pdus()
+        self._drain_core()
+        self.flush()
+
     def _timer_fired(self, deadline: float | None, now: float) -> bool:
         timer = self.conn.get_timer()
         if timer is not None and timer <= now:
