@@ -12,13 +12,12 @@ import time
 from typing import TYPE_CHECKING
 
 from .._core.connection import AssociateIndication
-from .._core.negotiation import SupportedContext, negotiate_as_acceptor, negotiate_async_window
+from .._core.negotiation import SupportedContext, negotiate_as_acceptor
 from .._core.pdu import (
     A_ASSOCIATE_AC,
     A_ASSOCIATE_RJ,
     A_ASSOCIATE_RQ,
     APPLICATION_CONTEXT_NAME,
-    AsynchronousOperationsWindow,
     UserInformation,
 )
 from ..events import (
@@ -31,6 +30,7 @@ from ..events import (
 )
 from ..presentation import PresentationContext
 from .association import Association
+from .extended import ExtendedAnswer, negotiate_extended
 from .link import Link
 
 if TYPE_CHECKING:
@@ -74,6 +74,10 @@ def _answer(assoc: Association, link: Link, request: A_ASSOCIATE_RQ, over_limit:
     _record_requestor(assoc, request)
     assoc._notify(EVT_REQUESTED, request=request)
     rejection = RJ_LOCAL_LIMIT if over_limit else _rejection(assoc.ae, request)
+    extended = ExtendedAnswer()
+    if rejection is None:
+        extended = negotiate_extended(assoc, request.user_information)
+        rejection = RJ_NO_REASON if extended.rejected else None
     if rejection is not None:
         LOGGER.info("rejecting association from %s: %s", request.calling_ae_title, rejection)
         assoc.rejection = rejection
@@ -84,7 +88,7 @@ def _answer(assoc: Association, link: Link, request: A_ASSOCIATE_RQ, over_limit:
         while link.next_upper(None) is not None:
             pass
         return False
-    link.send_pdu(_accept(assoc, request))
+    link.send_pdu(_accept(assoc, request, extended))
     link.peer_max_pdu = assoc.requestor.maximum_length
     assoc.is_established = True
     assoc._notify(EVT_ACCEPTED)
@@ -113,7 +117,9 @@ def _rejection(ae: AE, request: A_ASSOCIATE_RQ) -> tuple[int, int, int] | None:
     return None
 
 
-def _accept(assoc: Association, request: A_ASSOCIATE_RQ) -> A_ASSOCIATE_AC:
+def _accept(
+    assoc: Association, request: A_ASSOCIATE_RQ, extended: ExtendedAnswer
+) -> A_ASSOCIATE_AC:
     ae = assoc.ae
     supported = {
         str(cx.abstract_syntax): SupportedContext(
@@ -136,22 +142,14 @@ def _accept(assoc: Association, request: A_ASSOCIATE_RQ) -> A_ASSOCIATE_AC:
         cx.result = outcome.result
         cx.as_scu, cx.as_scp = outcome.as_scu, outcome.as_scp
         (assoc.accepted_contexts if outcome.result == 0 else assoc.rejected_contexts).append(cx)
-    window = negotiate_async_window(
-        None
-        if info.asynchronous_operations_window is None
-        else (
-            info.asynchronous_operations_window.invoked,
-            info.asynchronous_operations_window.performed,
-        )
-    )
     reply = UserInformation(
         maximum_length=ae.maximum_pdu_size,
         implementation_class_uid=ae.implementation_class_uid,
         implementation_version_name=ae.implementation_version_name,
-        asynchronous_operations_window=(
-            None if window is None else AsynchronousOperationsWindow(*window)
-        ),
+        asynchronous_operations_window=extended.asynchronous_operations_window,
         role_selections=role_replies,
+        sop_class_extended=extended.sop_class_extended,
+        user_identity_ac=extended.user_identity,
     )
     assoc.acceptor.maximum_length = ae.maximum_pdu_size
     assoc.acceptor.implementation_class_uid = ae.implementation_class_uid

@@ -64,6 +64,9 @@ def request_association(
     assoc.requestor.ae_title = ae.ae_title
     assoc.acceptor.ae_title = called_aet
     assoc.acceptor.address, assoc.acceptor.port = address, port
+    # pynetdicom-style negotiation objects (dicomwire.pdu_primitives) turn
+    # into the PDU sub-items; the sub-items themselves are taken as they are.
+    ext_neg = [item.to_item() if hasattr(item, "to_item") else item for item in ext_neg]
     proposed = _number(contexts, ext_neg)
     request = A_ASSOCIATE_RQ(
         called_ae_title=called_aet,
