@@ -502,3 +502,15 @@ def _wait_for(condition: Any, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+def test_stop_accepting_lets_running_associations_finish(make_server: Any) -> None:
+    server = make_server()
+    running = scu().associate(LOCAL, server.port)
+    assert running.is_established
+    server.server.stop_accepting()
+    assert scu().associate(LOCAL, server.port).is_aborted  # nobody listens any more
+    assert running.send_c_echo().Status == 0  # the running one is untouched
+    assert not server.server.wait(0.2)  # still open
+    running.release()
+    assert server.server.wait(5)

@@ -13,6 +13,7 @@ import selectors
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -135,14 +136,30 @@ class AssociationServer:
         link = Link(sock, conn, Reassembler(spool_threshold=self.ae.spool_threshold))
         serve(assoc, link, over_limit)
 
-    def shutdown(self) -> None:
-        """Stop accepting, abort every active association, wait for the threads."""
+    def stop_accepting(self) -> None:
+        """Close the listening socket; running associations go on."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
         if self._loop_thread is not None and self._loop_thread is not threading.current_thread():
             self._loop_thread.join()
         self.socket.close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the running associations to end; False if some still run."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            thread.join(left)
+        return not self.active_associations
+
+    def shutdown(self) -> None:
+        """Stop accepting, abort every active association, wait for the threads."""
+        self.stop_accepting()
         for assoc in self.active_associations:
             assoc.abort_from_outside()
         with self._lock:
