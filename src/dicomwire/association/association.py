@@ -303,6 +303,9 @@ class Association:
         if self._link is None:
             return False
         self._link.read_nowait()
+        # What arrived may be an abort or a release: act on it now, so the
+        # operation sees is_established go false instead of a dead socket.
+        self.process_upper()
         queued = self._link.messages
         for received in [m for m in queued if isinstance(m.command, C_CANCEL_RQ)]:
             queued.remove(received)

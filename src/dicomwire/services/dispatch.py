@@ -11,6 +11,8 @@ from typing import Any
 
 from ..dimse import commands as c
 from ..dimse.fragment import ReceivedMessage
+from ..sop_class import uid_to_service_class
+from .query_retrieve import serve_c_find, serve_c_get, serve_c_move
 from .storage import serve_c_store
 from .verification import serve_c_echo
 
@@ -39,12 +41,37 @@ def dispatch_request(assoc: Any, received: ReceivedMessage) -> None:
         )
         assoc.process_upper()
         return
+    service = uid_to_service_class(str(context.abstract_syntax))
     if isinstance(command, c.C_ECHO_RQ):
         serve_c_echo(assoc, received, context)
     elif isinstance(command, c.C_STORE_RQ):
-        serve_c_store(assoc, received, context)
+        serve_c_store(
+            assoc, received, context, "non_patient" if service == "non_patient" else "storage"
+        )
+    elif isinstance(command, c.C_FIND_RQ):
+        serve_c_find(assoc, received, context, _table(service, "qr_find", _FIND_SERVICES))
+    elif isinstance(command, c.C_GET_RQ):
+        serve_c_get(assoc, received, context, _table(service, "qr_get", _RETRIEVE_SERVICES))
+    elif isinstance(command, c.C_MOVE_RQ):
+        serve_c_move(assoc, received, context, _table(service, "qr_move", _RETRIEVE_SERVICES))
     else:
         _refuse(assoc, received)
+
+
+# Service classes whose SOP classes are used with C-FIND, and with C-GET/C-MOVE.
+_FIND_SERVICES = frozenset({
+    "qr_find", "modality_worklist", "relevant_patient", "substance_administration",
+    "hanging_protocol", "defined_procedure", "color_palette", "implant_template",
+})  # fmt: skip
+_RETRIEVE_SERVICES = frozenset({
+    "qr_get", "qr_move", "hanging_protocol", "defined_procedure", "color_palette",
+    "implant_template",
+})  # fmt: skip
+
+
+def _table(service: str, default: str, allowed: frozenset[str]) -> str:
+    """The status table to answer with; a private SOP class gets the Q/R one."""
+    return service if service in allowed else default
 
 
 def _refuse(assoc: Any, received: ReceivedMessage) -> None:

@@ -136,7 +136,9 @@ def _dataset_source(assoc: Any, ds: Dataset, sop_class: str) -> tuple[int, bytes
     return cx.context_id, encode_dataset(ds, cx.transfer_syntax[0])
 
 
-def serve_c_store(assoc: Any, received: ReceivedMessage, context: Any) -> None:
+def serve_c_store(
+    assoc: Any, received: ReceivedMessage, context: Any, service: str = "storage"
+) -> None:
     """Answer a C-STORE-RQ through the handler bound to ``EVT_C_STORE``.
 
     Statuses of the reference behaviour: 0xC210 when the handler could not
@@ -153,7 +155,7 @@ def serve_c_store(assoc: Any, received: ReceivedMessage, context: Any) -> None:
         Status=0x0000,
     )
     try:
-        _run_store_handler(assoc, received, context, response)
+        _run_store_handler(assoc, received, context, response, service)
     finally:
         if received.data_set_path is not None:
             with contextlib.suppress(FileNotFoundError):
@@ -162,7 +164,7 @@ def serve_c_store(assoc: Any, received: ReceivedMessage, context: Any) -> None:
 
 
 def _run_store_handler(
-    assoc: Any, received: ReceivedMessage, context: Any, response: C_STORE_RSP
+    assoc: Any, received: ReceivedMessage, context: Any, response: C_STORE_RSP, service: str
 ) -> None:
     request = received.command
     bound = get_handler(assoc.handlers, EVT_C_STORE)
@@ -192,4 +194,4 @@ def _run_store_handler(
         LOGGER.exception("exception in the EVT_C_STORE handler")
         response.Status = 0xC211
         return
-    apply_status(status, response, "storage")
+    apply_status(status, response, service)
