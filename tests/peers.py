@@ -4,7 +4,10 @@ Everything a test needs to run one side of an exchange with a real peer:
 ports, locating the DCMTK binaries (and refusing pynetdicom's console
 scripts of the same names), running them with the environment they need,
 a DCMTK ``storescp`` and a pynetdicom storage SCP to send to, pynetdicom as
-an SCU, and pydicom data set factories with deterministic content.
+an SCU, and pydicom data set factories with deterministic content. For the
+query services: a DCMTK ``dcmqrscp`` archive pre-loaded with the seeds'
+patient, ``findscu``/``getscu``/``movescu`` runners with their output parsed,
+and pynetdicom as a C-FIND SCP (any handler) or SCU (with C-CANCEL).
 
 Peer tests must never be silently skipped in CI: when the ``CI`` environment
 variable is set, a missing peer fails the test instead of skipping it.
@@ -16,6 +19,7 @@ import contextlib
 import functools
 import os
 import random
+import re
 import shutil
 import socket
 import struct
@@ -23,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -54,6 +58,7 @@ DCMTK_TOOLS = (
     "getscu",
     "movescu",
     "dcmqrscp",
+    "dcmqridx",
     "dcmdump",
 )
 
@@ -696,3 +701,360 @@ def pynetdicom_echo(port: int, called_aet: str = "ANY-SCP", host: str = LOCALHOS
         return int(status.Status) if "Status" in status else -1
     finally:
         assoc.release()
+
+
+# --------------------------------------------------------------------------
+# Query/Retrieve: the seeds' patient, DCMTK dcmqrscp, findscu/getscu/movescu
+
+# What the seed examples (000, 001, 002) ask for: patient 1234567, study
+# 1.2.3, series 1.2.3.4.
+QR_PATIENT_ID = "1234567"
+QR_PATIENT_NAME = "Seed^Patient"
+QR_STUDY_UID = "1.2.3"
+QR_SERIES_UID = "1.2.3.4"
+
+
+def make_qr_instances(folder: Path, count: int = 3, size_bytes: int = 8 * 1024) -> list[Path]:
+    """``count`` CT files of the seeds' patient/study/series in ``folder``.
+
+    SOP Instance UIDs are ``1.2.3.4.1``, ``1.2.3.4.2``, ...; instance
+    numbers follow; each file has its own pixel bytes.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number in range(1, count + 1):
+        path = folder / f"ct{number}.dcm"
+        make_ct(
+            path,
+            size_bytes=size_bytes,
+            seed=100 + number,
+            PatientID=QR_PATIENT_ID,
+            PatientName=QR_PATIENT_NAME,
+            StudyInstanceUID=QR_STUDY_UID,
+            SeriesInstanceUID=QR_SERIES_UID,
+            SOPInstanceUID=f"{QR_SERIES_UID}.{number}",
+            InstanceNumber=number,
+        )
+        paths.append(path)
+    return paths
+
+
+@dataclass
+class Dcmqrscp:
+    """A running DCMTK ``dcmqrscp`` archive and what it was configured with."""
+
+    peer: PeerProcess
+    ae_title: str
+    storage: Path
+    config: Path
+    instances: list[Path]
+    destinations: dict[str, int]  # move destination AE title -> port on 127.0.0.1
+
+    @property
+    def port(self) -> int:
+        return self.peer.port
+
+    def log(self) -> str:
+        return self.peer.log()
+
+
+def dcmqrscp_config(
+    port: int,
+    ae_title: str,
+    storage: Path,
+    destinations: Mapping[str, int],
+    host: str = LOCALHOST,
+) -> str:
+    """The text of a ``dcmqrscp.cfg`` (format: DCMTK's docs/dcmqrcnf.txt).
+
+    One storage area, read/write, open to any peer; every destination is a
+    HostTable entry ``(AETitle, host, port)``, which is where dcmqrscp looks
+    up a C-MOVE's destination. No UserName/GroupName: dcmqrscp would try to
+    switch to that user when started as root.
+    """
+    hosts = [
+        f"dest{index} = ({aet}, {host}, {dest_port})"
+        for index, (aet, dest_port) in enumerate(destinations.items())
+    ]
+    lines = [
+        f"NetworkTCPPort = {port}",
+        "MaxPDUSize = 16384",
+        "MaxAssociations = 16",
+        "",
+        "HostTable BEGIN",
+        *hosts,
+        "HostTable END",
+        "",
+        "VendorTable BEGIN",
+        "VendorTable END",
+        "",
+        "AETable BEGIN",
+        f"{ae_title} {storage} RW (100, 1024mb) ANY",
+        "AETable END",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def dcmtk_dcmqrscp(
+    workdir: Path,
+    instances: Iterable[Path],
+    destinations: Iterable[str] = (),
+    ae_title: str = "ANY-SCP",
+    port: int | None = None,
+) -> Iterator[Dcmqrscp]:
+    """DCMTK ``dcmqrscp`` serving copies of ``instances`` (Find, Get and Move).
+
+    The files are copied into its storage area and indexed with ``dcmqridx``
+    before it starts (no network needed to load it). dcmqrscp rejects an
+    association whose called AE title is not in its AETable: ``ANY-SCP`` is
+    what the seeds' ``ae.associate(host, port)`` calls by default. Each name in
+    ``destinations`` becomes a move destination at 127.0.0.1 on a port
+    chosen now (``Dcmqrscp.destinations``): whoever plays that AE must
+    listen there before asking for the move. dcmqrscp forks a child per
+    association (its single-process mode, ``-s``, crashes after a C-MOVE in
+    DCMTK 3.6.7); ``-dhl`` skips reverse DNS for each association.
+    """
+    port = free_port() if port is None else port
+    storage = workdir / "storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for source in instances:
+        target = storage / source.name
+        shutil.copyfile(source, target)
+        copies.append(target)
+    indexed = run_dcmtk("dcmqridx", storage, *copies)
+    if indexed.returncode != 0:
+        raise RuntimeError(f"dcmqridx failed:\n{describe_run(indexed)}")
+    known = {aet: free_port() for aet in destinations}
+    config = workdir / "dcmqrscp.cfg"
+    config.write_text(dcmqrscp_config(port, ae_title, storage, known))
+    argv = ["-v", "-dhl", "-ta", "30", "-td", "60", "-c", str(config), str(port)]
+    log_path = workdir / f"dcmqrscp-{port}.log"
+    with dcmtk_process("dcmqrscp", argv, port, log_path) as peer:
+        yield Dcmqrscp(peer, ae_title, storage, config, copies, known)
+
+
+def query_keys(keys: Mapping[str, str] | Sequence[str]) -> list[str]:
+    """``-k`` options for the DCMTK SCUs.
+
+    A mapping gives ``keyword or gggg,eeee -> value``; an empty value asks
+    for the attribute back (universal matching, written ``-k key``). A
+    sequence is taken as ready-made ``key=value`` strings.
+    """
+    items = (
+        [f"{key}={value}" if value else key for key, value in keys.items()]
+        if isinstance(keys, Mapping)
+        else list(keys)
+    )
+    options: list[str] = []
+    for item in items:
+        options += ["-k", item]
+    return options
+
+
+def run_findscu(
+    port: int,
+    keys: Mapping[str, str] | Sequence[str],
+    model: str = "P",
+    output_dir: Path | None = None,
+    args: Sequence[str] = (),
+    called_aet: str = "ANY-SCP",
+    host: str = LOCALHOST,
+    timeout: float = PEER_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """``findscu -v -<model> [-X -od output_dir] [args] -k ... host port``.
+
+    ``model``: ``W`` worklist, ``P`` patient root, ``S`` study root, ``O``
+    patient/study only. With ``output_dir`` every response identifier is
+    written there as ``rsp0001.dcm``, ... (read them with
+    :func:`find_responses`).
+    """
+    extract = ["-X", "-od", str(output_dir)] if output_dir is not None else []
+    return run_dcmtk(
+        "findscu",
+        "-v",
+        f"-{model}",
+        *extract,
+        *args,
+        "-aec",
+        called_aet,
+        *query_keys(keys),
+        host,
+        str(port),
+        timeout=timeout,
+    )
+
+
+def run_getscu(
+    port: int,
+    keys: Mapping[str, str] | Sequence[str],
+    output_dir: Path,
+    model: str = "P",
+    args: Sequence[str] = (),
+    called_aet: str = "ANY-SCP",
+    host: str = LOCALHOST,
+    timeout: float = PEER_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """``getscu -v -<model> -od output_dir [args] -k ... host port``.
+
+    getscu proposes SCP role selection for the storage SOP classes it knows
+    and writes what it receives to ``output_dir`` as ``<modality>.<uid>``.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return run_dcmtk(
+        "getscu",
+        "-v",
+        f"-{model}",
+        "-od",
+        str(output_dir),
+        *args,
+        "-aec",
+        called_aet,
+        *query_keys(keys),
+        host,
+        str(port),
+        timeout=timeout,
+    )
+
+
+def run_movescu(
+    port: int,
+    keys: Mapping[str, str] | Sequence[str],
+    move_aet: str,
+    model: str = "P",
+    listen_port: int | None = None,
+    output_dir: Path | None = None,
+    args: Sequence[str] = (),
+    calling_aet: str = "MOVESCU",
+    called_aet: str = "ANY-SCP",
+    host: str = LOCALHOST,
+    timeout: float = PEER_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """``movescu -v -<model> -aet calling -aem move_aet [+P listen_port -od dir] ...``.
+
+    With ``listen_port`` movescu runs its own storage SCP there for the
+    duration of the move (the peer must know ``move_aet`` at that port) and
+    writes what it receives to ``output_dir``.
+    """
+    own: list[str] = []
+    if listen_port is not None:
+        own = ["+P", str(listen_port)]
+        if output_dir is not None:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            own += ["-od", str(output_dir)]
+    return run_dcmtk(
+        "movescu",
+        "-v",
+        f"-{model}",
+        "-aet",
+        calling_aet,
+        "-aem",
+        move_aet,
+        *own,
+        *args,
+        "-aec",
+        called_aet,
+        *query_keys(keys),
+        host,
+        str(port),
+        timeout=timeout,
+    )
+
+
+# "Find Response: 1 (Pending)", "Received Final Find Response (Success)",
+# "Received Move Response 2 (Pending)", "Received C-GET Response (Success)"...
+_DCMTK_RESPONSE = re.compile(
+    r"(?P<final>Final )?(?:Find|Move|C-GET|C-FIND|C-MOVE) Response:?(?: \d+)? \((?P<status>[^)]*)\)"
+)
+
+
+def dcmtk_response_statuses(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The status of every C-FIND/C-GET/C-MOVE response a verbose DCMTK SCU logged.
+
+    In order, as DCMTK names them: ``Pending``, ``Success``, ``Cancel``,
+    ``Failed: ...``; the last one is the final response.
+    """
+    text = result.stdout + result.stderr
+    return [match["status"] for match in _DCMTK_RESPONSE.finditer(text)]
+
+
+def find_responses(output_dir: Path) -> list[Dataset]:
+    """The identifiers ``findscu -X`` extracted to ``output_dir``, in order."""
+    return [dcmread(path) for path in sorted(output_dir.glob("rsp*.dcm"))]
+
+
+def dicom_files(folder: Path) -> dict[str, Path]:
+    """The DICOM files in ``folder`` by SOP Instance UID."""
+    found = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        ds = dcmread(path, stop_before_pixels=True)
+        found[str(ds.SOPInstanceUID).rstrip("\0 ")] = path
+    return found
+
+
+# --------------------------------------------------------------------------
+# pynetdicom as a Query/Retrieve peer
+
+
+@contextlib.contextmanager
+def pynetdicom_server(
+    supported: Iterable[str],
+    handlers: Mapping[str, Any],
+    ae_title: str = "PYNETDICOM",
+    port: int | None = None,
+) -> Iterator[int]:
+    """A pynetdicom AE serving ``supported`` SOP classes in a thread; yields its port.
+
+    ``handlers`` maps pynetdicom event names (``"EVT_C_FIND"``, ...) to
+    handlers, so callers never import pynetdicom themselves.
+    """
+    pynetdicom = require_pynetdicom()
+    port = free_port() if port is None else port
+    ae = pynetdicom.AE(ae_title=ae_title)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = PEER_TIMEOUT
+    for uid in supported:
+        ae.add_supported_context(uid)
+    bound = [(getattr(pynetdicom.evt, name), handler) for name, handler in handlers.items()]
+    server = ae.start_server((LOCALHOST, port), block=False, evt_handlers=bound)
+    try:
+        yield port
+    finally:
+        server.shutdown()
+
+
+def pynetdicom_find(
+    port: int,
+    identifier: Dataset,
+    sop_class: str,
+    cancel_after: int | None = None,
+    called_aet: str = "ANY-SCP",
+    host: str = LOCALHOST,
+) -> list[tuple[int, Dataset | None]]:
+    """C-FIND with pynetdicom: ``(status, identifier)`` of every response, in order.
+
+    With ``cancel_after`` it sends a C-CANCEL once that many Pending
+    responses have arrived and goes on reading until the final response.
+    A missing response (timeout, abort) shows as status -1.
+    """
+    pynetdicom = require_pynetdicom()
+    ae = pynetdicom.AE(ae_title="PYNETSCU")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = PEER_TIMEOUT
+    ae.add_requested_context(sop_class)
+    assoc = ae.associate(host, port, ae_title=called_aet)
+    if not assoc.is_established:
+        raise AssertionError(f"pynetdicom could not associate with {host}:{port}")
+    responses: list[tuple[int, Dataset | None]] = []
+    try:
+        pending = 0
+        for status, found in assoc.send_c_find(identifier, sop_class, msg_id=7):
+            code = int(status.Status) if "Status" in status else -1
+            responses.append((code, found))
+            if code in (0xFF00, 0xFF01):
+                pending += 1
+                if pending == cancel_after:
+                    assoc.send_c_cancel(7, query_model=sop_class)
+    finally:
+        assoc.release()
+    return responses

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import ssl
 import sys
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+from .progress import ProgressLine
 
 
 class CLIError(Exception):
@@ -41,7 +45,7 @@ def add_network_options(parser: argparse.ArgumentParser, *, called: bool = True)
         type=float,
         default=None,
         metavar="SEC",
-        help="TCP connection timeout in seconds (default: none)",
+        help="TCP connection timeout in seconds (default: none), e.g. -to 5",
     )
     group.add_argument(
         "-ta",
@@ -49,7 +53,7 @@ def add_network_options(parser: argparse.ArgumentParser, *, called: bool = True)
         type=float,
         default=30.0,
         metavar="SEC",
-        help="association negotiation timeout (default: %(default)s)",
+        help="association negotiation timeout in seconds (default: %(default)s), e.g. -ta 10",
     )
     group.add_argument(
         "-td",
@@ -57,7 +61,8 @@ def add_network_options(parser: argparse.ArgumentParser, *, called: bool = True)
         type=float,
         default=30.0,
         metavar="SEC",
-        help="DIMSE response timeout (default: %(default)s)",
+        help="seconds to wait for each DIMSE message (default: %(default)s), e.g. -td 120 "
+        "for a slow archive",
     )
     group.add_argument(
         "-pdu",
@@ -65,18 +70,34 @@ def add_network_options(parser: argparse.ArgumentParser, *, called: bool = True)
         type=int,
         default=262144,
         metavar="BYTES",
-        help="maximum PDU length we receive (default: %(default)s)",
+        help="maximum PDU length we receive (default: %(default)s), e.g. -pdu 16384",
     )
     add_tls_options(parser)
     add_verbosity(parser)
 
 
 def add_tls_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("TLS")
-    group.add_argument("--tls", action="store_true", help="use TLS (PS3.15 B.1)")
-    group.add_argument("--cert", metavar="FILE", help="our certificate (PEM)")
-    group.add_argument("--key", metavar="FILE", help="our private key (PEM)")
-    group.add_argument("--ca", metavar="FILE", help="CA certificates to verify the peer with (PEM)")
+    """TLS (PS3.15 B.1). Long options only: DCMTK's ``--key`` is the query key (-k)."""
+    group = parser.add_argument_group("TLS (any --tls-* option implies --tls)")
+    group.add_argument(
+        "--tls",
+        action="store_true",
+        help="use TLS, verifying the peer against the system's CAs or --tls-ca",
+    )
+    group.add_argument(
+        "--tls-cert",
+        dest="cert",
+        metavar="FILE",
+        help="our certificate (PEM), e.g. --tls-cert me.pem --tls-key me.key",
+    )
+    group.add_argument("--tls-key", dest="key", metavar="FILE", help="our private key (PEM)")
+    group.add_argument(
+        "--tls-ca",
+        dest="ca",
+        metavar="FILE",
+        help="CA certificates to verify the peer with (PEM); a server then requires "
+        "client certificates, e.g. --tls-ca site-ca.pem",
+    )
     group.add_argument(
         "--no-verify",
         action="store_true",
@@ -99,8 +120,13 @@ def setup_logging(args: argparse.Namespace) -> None:
         logging.getLogger("dicomwire").setLevel(logging.CRITICAL)
 
 
+def progress_line(args: argparse.Namespace) -> ProgressLine:
+    """The tool's status line: drawn on a terminal, but not among -v/-d log lines."""
+    return ProgressLine(enabled=False if (args.verbose or args.debug) else None)
+
+
 def tls_context(args: argparse.Namespace, server: bool) -> ssl.SSLContext | None:
-    if not getattr(args, "tls", False):
+    if not (getattr(args, "tls", False) or args.cert or args.key or args.ca):
         return None
     purpose = ssl.Purpose.CLIENT_AUTH if server else ssl.Purpose.SERVER_AUTH
     try:
@@ -148,13 +174,75 @@ def describe_failure(assoc: object, host: str, port: int) -> str:
     return f"association with {host}:{port} failed: {why}"
 
 
-def open_association(ae: Any, args: argparse.Namespace) -> Any:
+def open_association(
+    ae: Any,
+    args: argparse.Namespace,
+    ext_neg: Sequence[Any] = (),
+    evt_handlers: Sequence[Any] = (),
+) -> Any:
     """Associate with ``args.host:args.port`` as the tools do, or raise CLIError."""
     context = tls_context(args, server=False)
     tls = (context, None if args.no_verify else args.host) if context else None
     assoc = ae.associate(
-        args.host, args.port, ae_title=args.called_aet, max_pdu=args.max_pdu, tls_args=tls
+        args.host,
+        args.port,
+        ae_title=args.called_aet,
+        max_pdu=args.max_pdu,
+        tls_args=tls,
+        ext_neg=list(ext_neg),
+        evt_handlers=list(evt_handlers),
     )
     if not assoc.is_established:
         raise CLIError(describe_failure(assoc, args.host, args.port))
     return assoc
+
+
+@contextlib.contextmanager
+def association(
+    ae: Any,
+    args: argparse.Namespace,
+    ext_neg: Sequence[Any] = (),
+    evt_handlers: Sequence[Any] = (),
+) -> Iterator[Any]:
+    """An established association for the ``with`` block, released after it.
+
+    If the block fails or is interrupted (Ctrl-C) the association is
+    aborted instead: a release would wait for a peer that may still be
+    busy sending responses.
+    """
+    assoc = open_association(ae, args, ext_neg, evt_handlers)
+    try:
+        yield assoc
+    except BaseException:
+        if assoc.is_established:
+            assoc.abort()
+        raise
+    if assoc.is_established:
+        assoc.release()
+
+
+def require_context(assoc: Any, abstract_syntax: str) -> None:
+    """Release and raise CLIError unless the peer accepted ``abstract_syntax``."""
+    if assoc.find_contexts(abstract_syntax, "scu"):
+        return
+    assoc.release()
+    raise CLIError(f"the peer accepted no presentation context for {uid_name(abstract_syntax)}")
+
+
+def uid_name(uid: str) -> str:
+    """``Patient Root Query/Retrieve Information Model - FIND (1.2.840...)``."""
+    from pydicom.uid import UID
+
+    name = UID(uid).name
+    return f"{name} ({uid})" if name != uid else uid
+
+
+def describe_status(status: Any, service: str) -> str:
+    """``0xA801 (Refused: Move Destination unknown): comment`` for a response status."""
+    from ..dimse.status import lookup
+
+    code = int(status.Status)
+    hit = lookup(service, code)
+    text = f"0x{code:04X}" + (f" ({hit[1]})" if hit else "")
+    comment = str(status.get("ErrorComment", "") or "").strip()
+    return f"{text}: {comment}" if comment else text

@@ -8,8 +8,9 @@ from typing import Any
 from .common import (
     CLIError,
     add_network_options,
+    association,
     configure_ae,
-    open_association,
+    require_context,
     setup_logging,
 )
 
@@ -41,18 +42,14 @@ def run(args: argparse.Namespace) -> int:
     ae = AE(args.calling_aet)
     configure_ae(ae, args)
     ae.add_requested_context(Verification)
-    assoc = open_association(ae, args)
-    try:
-        if not assoc.accepted_contexts:
-            raise CLIError("the peer accepted no presentation context for Verification")
+    with association(ae, args) as assoc:
+        require_context(assoc, Verification)
         for _ in range(max(1, args.repeat)):
             status = assoc.send_c_echo()
             if "Status" not in status:
                 raise CLIError(f"no C-ECHO response: {assoc.abort_reason or 'association lost'}")
             if status.Status != 0:
                 raise CLIError(f"C-ECHO failed with status 0x{status.Status:04X}")
-        if args.verbose:
-            print(f"C-ECHO to {args.host}:{args.port}: success x{max(1, args.repeat)}")
-    finally:
-        assoc.release()
+    if args.verbose:
+        print(f"C-ECHO to {args.host}:{args.port}: success x{max(1, args.repeat)}")
     return 0

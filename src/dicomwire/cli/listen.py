@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +34,7 @@ def register(sub: Any) -> None:
         description="Run a Storage SCP. Example: dicomwire listen 11112 -od ./received",
     )
     parser.add_argument("port", type=int, help="the port to listen on")
-    parser.add_argument(
-        "-od",
-        "--output-directory",
-        default=".",
-        metavar="DIR",
-        help="where received files go (default: the current folder)",
-    )
-    parser.add_argument(
-        "--layout",
-        choices=("flat", "patient"),
-        default="flat",
-        help="flat: DIR/<SOPInstanceUID>.dcm; patient: "
-        "DIR/<PatientID>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm",
-    )
+    add_output_options(parser)
     parser.add_argument(
         "-aet",
         "--ae-title",
@@ -75,6 +63,25 @@ def register(sub: Any) -> None:
     add_tls_options(parser)
     add_verbosity(parser)
     parser.set_defaults(run=run)
+
+
+def add_output_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """-od and --layout: where received instances go (listen, get, move --port)."""
+    parser.add_argument(
+        "-od",
+        "--output-directory",
+        default=".",
+        metavar="DIR",
+        help="where received files go, created if needed (default: the current folder), "
+        "e.g. -od ./received",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=("flat", "patient"),
+        default="flat",
+        help="flat (default): DIR/<SOPInstanceUID>.dcm; patient: "
+        "DIR/<PatientID>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm, e.g. --layout patient",
+    )
 
 
 def instance_path(root: Path, event: Any, layout: str) -> Path:
@@ -114,22 +121,78 @@ def write_durably(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def make_store_handler(root: Path, layout: str) -> Any:
+def make_store_handler(
+    root: Path, layout: str, on_stored: Callable[[Path, int], None] | None = None
+) -> Any:
+    """An EVT_C_STORE handler writing each instance under ``root`` by ``layout``.
+
+    ``on_stored(path, size)`` is called after each instance is durably written
+    (from the association's thread: it must be thread-safe for a server).
+    """
+
     def handle_store(event: Any) -> int:
         try:
             path = instance_path(root, event, layout)
         except ValueError as exc:
             LOGGER.error("refusing instance: %s", exc)
             return 0xA900  # Error: data set does not match SOP class (PS3.4 B.2.3)
+        data = event.encoded_dataset(include_meta=True)
         try:
-            write_durably(path, event.encoded_dataset(include_meta=True))
+            write_durably(path, data)
         except OSError as exc:
             LOGGER.error("cannot write %s: %s", path, exc)
             return 0xA700  # Refused: out of resources
         LOGGER.info("stored %s", path)
+        if on_stored is not None:
+            on_stored(path, len(data))
         return 0x0000
 
     return handle_store
+
+
+def start_storage_scp(
+    ae_title: str,
+    address: tuple[str, int],
+    handler: Any,
+    max_pdu: int,
+    max_associations: int = 10,
+    ssl_context: Any = None,
+) -> Any:
+    """A Storage SCP in the background accepting every storage SOP class.
+
+    Every transfer syntax pydicom knows is accepted, so compressed images
+    are kept as sent. Returns the server (``shutdown()`` stops it).
+    """
+    from pydicom.uid import AllTransferSyntaxes
+
+    from .. import AllStoragePresentationContexts, evt
+    from ..ae import AE
+    from ..sop_class import Verification
+
+    ae = AE(ae_title)
+    ae.maximum_pdu_size = max_pdu
+    ae.maximum_associations = max_associations
+    syntaxes = [str(t) for t in AllTransferSyntaxes]
+    for cx in AllStoragePresentationContexts:
+        ae.add_supported_context(cx.abstract_syntax, syntaxes)
+    ae.add_supported_context(Verification)
+    try:
+        return ae.start_server(
+            address,
+            block=False,
+            evt_handlers=[(evt.EVT_C_STORE, handler)],
+            ssl_context=ssl_context,
+        )
+    except Exception as exc:
+        raise CLIError(f"cannot listen on port {address[1]}: {exc}") from exc
+
+
+def create_folder(root: Path) -> None:
+    """Create the output folder, or raise CLIError."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create {root}: {exc}") from exc
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -138,38 +201,19 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydicom.uid import AllTransferSyntaxes
-
-    from .. import AllStoragePresentationContexts, evt
-    from ..ae import AE
-    from ..sop_class import Verification
-
     setup_logging(args)
     root = Path(args.output_directory)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"cannot create {root}: {exc}") from exc
-    ae = AE(args.ae_title)
-    ae.maximum_pdu_size = args.max_pdu
-    ae.maximum_associations = args.max_associations
-    # Accept every transfer syntax pydicom knows: compressed images are kept as sent.
-    syntaxes = [str(t) for t in AllTransferSyntaxes]
-    for cx in AllStoragePresentationContexts:
-        ae.add_supported_context(cx.abstract_syntax, syntaxes)
-    ae.add_supported_context(Verification)
-    handlers = [(evt.EVT_C_STORE, make_store_handler(root, args.layout))]
-    try:
-        server = ae.start_server(
-            (args.bind, args.port),
-            block=False,
-            evt_handlers=handlers,
-            ssl_context=tls_context(args, server=True),
-        )
-    except Exception as exc:
-        raise CLIError(str(exc)) from exc
+    create_folder(root)
+    server = start_storage_scp(
+        args.ae_title,
+        (args.bind, args.port),
+        make_store_handler(root, args.layout),
+        max_pdu=args.max_pdu,
+        max_associations=args.max_associations,
+        ssl_context=tls_context(args, server=True),
+    )
     print(
-        f"listening on {args.bind or '*'}:{args.port} as {ae.ae_title}, writing to {root}",
+        f"listening on {args.bind or '*'}:{args.port} as {args.ae_title}, writing to {root}",
         file=sys.stderr,
     )
     signal.signal(signal.SIGTERM, _interrupt)
@@ -178,6 +222,5 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        assert server is not None
         server.shutdown()
     return 0

@@ -8,19 +8,23 @@ from collections.abc import Sequence
 
 from .common import CLIError
 
-COMMANDS = ("echo", "store", "listen")
+COMMANDS = ("echo", "store", "find", "get", "move", "listen")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import echo, listen, store
+    from . import echo, find, get, listen, move, store
 
     parser = argparse.ArgumentParser(
         prog="dicomwire",
-        description="DICOM networking tools: verify, send and receive DICOM instances.",
+        description="DICOM networking tools: verify, send, query, retrieve and receive "
+        "DICOM instances. 'dicomwire COMMAND --help' explains each command's options.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     echo.register(sub)
     store.register(sub)
+    find.register(sub)
+    get.register(sub)
+    move.register(sub)
     listen.register(sub)
     return parser
 

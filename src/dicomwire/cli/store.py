@@ -12,10 +12,12 @@ from typing import Any
 from .common import (
     CLIError,
     add_network_options,
+    association,
     configure_ae,
-    open_association,
+    progress_line,
     setup_logging,
 )
+from .progress import ProgressLine, Transfer, megabytes
 
 
 def register(sub: Any) -> None:
@@ -85,40 +87,61 @@ def run(args: argparse.Namespace) -> int:
     for sop_class, syntaxes in proposals.items():
         extra = [str(t) for t in DEFAULT_TRANSFER_SYNTAXES if str(t) not in syntaxes]
         ae.add_requested_context(sop_class, syntaxes + extra)
-    assoc = open_association(ae, args)
-    try:
-        failed = _send_all(assoc, files, args.verbose)
-    finally:
-        if assoc.is_established:
-            assoc.release()
-    sent = len(files) - failed
+    # Sizes now, not after sending: an SCP on this host may move the files away.
+    sized = [(path, _size(path)) for path, _ in files]
+    transfer = Transfer(len(sized), sum(size for _, size in sized))
+    with association(ae, args) as assoc:
+        _send_all(assoc, sized, transfer, progress_line(args), args.verbose)
+    failed = transfer.failed
     print(
-        f"sent {sent} of {len(files)} instances"
+        f"sent {transfer.done - failed} of {len(files)} instances"
         + (f", {failed} failed" if failed else "")
-        + (f", {len(skipped)} files skipped" if skipped else ""),
+        + (f", {len(skipped)} files skipped" if skipped else "")
+        + f" ({megabytes(transfer.bytes_done)} in {transfer.elapsed:.1f} s: {transfer.rates()})",
         file=sys.stderr,
     )
     return 1 if failed else 0
 
 
-def _send_all(assoc: Any, files: list[tuple[Path, Any]], verbose: bool) -> int:
-    failed = 0
-    for path, _info in files:
-        if not assoc.is_established:
-            print(f"failed {path}: association lost ({assoc.abort_reason})", file=sys.stderr)
-            failed += 1
-            continue
-        try:
-            status = assoc.send_c_store(os.fspath(path))
-        except ValueError as exc:
-            print(f"failed {path}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        code = status.Status if "Status" in status else None
-        if code is None or (code != 0 and code & 0xF000 != 0xB000):
-            text = "no response" if code is None else f"status 0x{code:04X}"
-            print(f"failed {path}: {text}", file=sys.stderr)
-            failed += 1
-        elif verbose:
-            print(f"stored {path}: status 0x{code:04X}", file=sys.stderr)
-    return failed
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _send_all(
+    assoc: Any,
+    files: list[tuple[Path, int]],
+    transfer: Transfer,
+    progress: ProgressLine,
+    verbose: bool,
+) -> None:
+    """C-STORE each file, counting into ``transfer``; failures are named as they happen."""
+    try:
+        for path, size in files:
+            error = _send_one(assoc, path)
+            transfer.add(size, ok=error is None)
+            if error is not None:
+                progress.message(f"failed {path}: {error}")
+            elif verbose:
+                progress.message(f"stored {path}")
+            progress.show(transfer.line(), force=transfer.done == transfer.total)
+    finally:
+        progress.close()
+
+
+def _send_one(assoc: Any, path: Path) -> str | None:
+    """Send one file; None on success (or warning), else why it failed."""
+    if not assoc.is_established:
+        return f"association lost ({assoc.abort_reason})"
+    try:
+        status = assoc.send_c_store(os.fspath(path))
+    except ValueError as exc:
+        return str(exc)
+    code = status.Status if "Status" in status else None
+    if code is None:
+        return "no response"
+    if code != 0 and code & 0xF000 != 0xB000:
+        return f"status 0x{code:04X}"
+    return None

@@ -121,12 +121,10 @@ def _send_all(op: Operation, held: list[tuple[Any, bytes]]) -> None:
 def _next_result(op: Operation, results: Iterator[Any]) -> tuple[Any, bytes | None] | None:
     """The next response: ``(pending, identifier)``, ``(final, None)`` or None at the end.
 
-    A cancel is looked for before the handler is asked for more, so that a
-    C-CANCEL ends the operation promptly even if the handler ignores it.
+    A cancel is looked for after the handler yields a match and before it
+    is sent: a handler watching ``event.is_cancelled`` answers the cancel
+    itself, and one that ignores it still sends no further match.
     """
-    if op.cancelled():
-        LOGGER.debug("%s: C-CANCEL received, the handler did not end the operation", op.name)
-        return op.response(0xFE00), None
     item = pull(results)
     if item is EXHAUSTED:
         return None
@@ -140,6 +138,9 @@ def _next_result(op: Operation, results: Iterator[Any]) -> tuple[Any, bytes | No
     rsp, kind = op.classify(pair[0])
     if kind is not Category.PENDING:
         return rsp, None
+    if op.cancelled():
+        LOGGER.debug("%s: C-CANCEL received, the handler did not end the operation", op.name)
+        return op.response(0xFE00), None
     data = op.encode(pair[1])
     if not data:
         # An empty encoding is no identifier either: a Pending response needs one.

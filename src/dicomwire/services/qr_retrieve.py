@@ -216,15 +216,13 @@ def run_retrieve(op: Operation, results: Iterator[Any], counts: SubOperations,
 
     None when the association ended first (nothing can be answered then).
     Yields past the announced number are ignored, as in the reference
-    behaviour; a C-CANCEL the handler did not answer is answered here.
+    behaviour; a C-CANCEL the handler did not answer is answered here,
+    before the next sub-operation.
     """
     while op.alive():
         if counts.remaining <= 0:
             _ignore_extra(op, results)
             return finish(op, counts, op.response(0x0000), Category.SUCCESS)
-        if op.cancelled():
-            LOGGER.debug("%s: C-CANCEL received, the handler did not end the operation", op.name)
-            return finish(op, counts, op.response(0xFE00), Category.CANCEL)
         item = pull(results)
         if item is EXHAUSTED:
             if counts.remaining:
@@ -241,6 +239,12 @@ def run_retrieve(op: Operation, results: Iterator[Any], counts: SubOperations,
         rsp, kind = op.classify(pair[0])
         if kind is not Category.PENDING:
             return finish(op, counts, rsp, kind, pair[1])
+        # Checked after the handler's yield, so a handler that watches
+        # event.is_cancelled answers the cancel itself (with its own failed
+        # list); one that ignores it still sends nothing more.
+        if op.cancelled():
+            LOGGER.debug("%s: C-CANCEL received, the handler did not end the operation", op.name)
+            return finish(op, counts, op.response(0xFE00), Category.CANCEL)
         sub_operation(op, counts, pair[1], store)
     LOGGER.info("%s (message ID %s): the association ended", op.name, op.message_id)
     return None
