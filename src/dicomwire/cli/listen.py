@@ -216,7 +216,9 @@ def run(args: argparse.Namespace) -> int:
         f"listening on {args.bind or '*'}:{args.port} as {args.ae_title}, writing to {root}",
         file=sys.stderr,
     )
-    signal.signal(signal.SIGTERM, _interrupt)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _interrupt)
     try:
         signal.pause()
     except KeyboardInterrupt:

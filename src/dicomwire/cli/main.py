@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from .common import CLIError
 
-COMMANDS = ("echo", "store", "find", "get", "move", "listen")
+COMMANDS = ("echo", "store", "find", "get", "move", "listen", "serve", "worklist")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import echo, find, get, listen, move, store
+    from . import echo, find, get, listen, move, serve, store, worklist
 
     parser = argparse.ArgumentParser(
         prog="dicomwire",
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     get.register(sub)
     move.register(sub)
     listen.register(sub)
+    serve.register(sub)
+    worklist.register(sub)
     return parser
 
 

@@ -1,0 +1,96 @@
+"""``dicomwire serve``: the archive node (Storage, Query/Retrieve, Worklist).
+
+Settings come from flags, ``DICOMWIRE_*`` environment variables and a TOML
+file (``--config``), in that order of precedence; see dicomwire.node.config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from typing import Any
+
+from .common import CLIError, add_verbosity, setup_logging
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="run the archive node (Storage + Query/Retrieve + Worklist SCP)",
+        description="Run the node, e.g.: dicomwire serve --port 11112 --known-ae VIEWER=host:104",
+    )
+    add_node_options(parser)
+    parser.add_argument("--ae-title", metavar="TITLE", help="our AE title (default DICOMWIRE)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 11112)")
+    parser.add_argument("--bind", metavar="ADDR", help="address to listen on (default: all)")
+    parser.add_argument("--known-ae", action="append", metavar="AET=HOST:PORT",
+                        help="a C-MOVE destination; repeat for more")
+    parser.add_argument("--allow-caller", action="append", metavar="AET",
+                        help="accept associations only from this calling AE; repeatable")
+    parser.add_argument("--max-associations", type=int, metavar="N",
+                        help="concurrent associations (default 32)")
+    parser.add_argument("--on-duplicate", choices=("keep", "replace", "reject"),
+                        help="an instance already stored: keep the old one (default), "
+                             "replace it, or refuse the new one")
+    parser.add_argument("--tls-cert", metavar="FILE", help="our TLS certificate (PEM)")
+    parser.add_argument("--tls-key", metavar="FILE", help="its private key (PEM)")
+    parser.add_argument("--tls-ca", metavar="FILE",
+                        help="CA to verify client certificates with (mutual TLS)")
+    add_verbosity(parser)
+    parser.set_defaults(run=run)
+
+
+def add_node_options(parser: argparse.ArgumentParser) -> None:
+    """Where the archive is: shared by serve and worklist."""
+    parser.add_argument("--config", metavar="FILE", help="a TOML file of settings")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="files and the default SQLite index (default ./dicomwire-data)")
+    parser.add_argument("--database", metavar="URL",
+                        help="sqlite:///path or postgresql://user@host/db (default: SQLite "
+                             "in the data folder)")
+
+
+FLAG_KEYS = ("ae_title", "port", "bind", "data_dir", "database", "known_ae", "allow_caller",
+             "max_associations", "on_duplicate", "tls_cert", "tls_key", "tls_ca")
+
+
+def load_config(args: argparse.Namespace) -> Any:
+    from ..node.config import ConfigError, load
+
+    flags = {key: getattr(args, key, None) for key in FLAG_KEYS}
+    try:
+        return load(flags, args.config)
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from exc
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from ..node.app import Node
+
+    setup_logging(args)
+    if not (args.verbose or args.debug):
+        # The node's one line per association and operation is its log.
+        logging.getLogger("dicomwire.node").setLevel(logging.INFO)
+        logging.getLogger().setLevel(logging.INFO)
+    config = load_config(args)
+    try:
+        node = Node(config)
+        node.start()
+    except Exception as exc:
+        raise CLIError(f"cannot start: {exc}") from exc
+    # SIGINT too: a shell starts background jobs with SIGINT ignored.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _interrupt)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.stop()
+    return 0

@@ -1,0 +1,136 @@
+"""The node's file store: one PS3.10 file per instance, written durably.
+
+Layout: ``<data_dir>/files/<StudyInstanceUID>/<SeriesInstanceUID>/<SOPInstanceUID>.dcm``.
+Only values that are valid UIDs (PS3.5 9.1: digits and dots, at most 64
+characters) ever become path components, so nothing a peer sends can point
+outside the store. A file appears under its final name only once it is
+complete and fsynced (temporary file, fsync, rename, fsync of the folder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filereader import read_dataset
+from pydicom.uid import UID
+
+from ..events import encode_file_meta
+
+_UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+_PIXEL_DATA_GROUP = 0x7FE0
+
+
+class InvalidUID(ValueError):
+    """A value that should be a UID is not one, so it cannot name a file."""
+
+
+def check_uid(value: str, what: str) -> str:
+    """``value`` if it is a syntactically valid UID, else :class:`InvalidUID`."""
+    uid = value.rstrip("\0 ")
+    if not uid or len(uid) > 64 or not _UID.match(uid):
+        raise InvalidUID(f"{what} {value!r} is not a valid UID")
+    return uid
+
+
+class FileStore:
+    """Instances on disk under ``data_dir``; paths handed out are relative to it."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.root = Path(data_dir).resolve()
+        self.files = self.root / "files"
+        self.files.mkdir(parents=True, exist_ok=True)
+
+    def relative_path(self, study_uid: str, series_uid: str, sop_uid: str) -> str:
+        """Where an instance lives, relative to the data directory."""
+        parts = (
+            check_uid(study_uid, "StudyInstanceUID"),
+            check_uid(series_uid, "SeriesInstanceUID"),
+            check_uid(sop_uid, "SOPInstanceUID") + ".dcm",
+        )
+        return "/".join(("files", *parts))
+
+    def absolute(self, relative: str) -> Path:
+        path = (self.root / relative).resolve()
+        if self.root not in path.parents:
+            raise InvalidUID(f"{relative!r} is outside the store")
+        return path
+
+    def write(
+        self, relative: str, meta: FileMetaDataset, data: bytes | None, spooled: str | None
+    ) -> int:
+        """Write preamble + file meta + data set durably; returns the file size.
+
+        The data set comes from memory (``data``) or is copied from the
+        receiver's spool file (``spooled``) without loading it.
+        """
+        path = self.absolute(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(encode_file_meta(meta))
+                _copy_data(fh, data, spooled)
+                fh.flush()
+                os.fsync(fh.fileno())
+                size = fh.tell()
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
+        _fsync_dir(path.parent)
+        return size
+
+    def delete(self, relative: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.absolute(relative).unlink()
+
+
+def _copy_data(out: BinaryIO, data: bytes | None, spooled: str | None) -> None:
+    if data is not None:
+        out.write(data)
+    elif spooled is not None:
+        with open(spooled, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_header(data: bytes | None, spooled: str | None, transfer_syntax: str) -> Dataset:
+    """The data set up to (not including) Pixel Data: what the index needs.
+
+    Reading stops at group 7FE0 so a large image costs no more than its
+    header. Deflated data sets are inflated first (they are rare).
+    """
+    syntax = UID(transfer_syntax)
+    if data is None and spooled is not None:
+        with open(spooled, "rb") as fh:
+            return _read_header(fh, syntax)
+    return _read_header(BytesIO(data or b""), syntax)
+
+
+def _read_header(fh: BinaryIO, syntax: UID) -> Dataset:
+    if syntax.is_deflated:
+        import zlib
+
+        fh = BytesIO(zlib.decompress(fh.read(), -zlib.MAX_WBITS))
+    return read_dataset(
+        fh,
+        is_implicit_VR=syntax.is_implicit_VR,
+        is_little_endian=syntax.is_little_endian,
+        stop_when=lambda tag, vr, length: tag.group >= _PIXEL_DATA_GROUP,
+    )
