@@ -327,8 +327,35 @@ def dicomwire_qr(archive: Archive) -> Iterator[QRPeer]:
         server.shutdown()
 
 
-@pytest.fixture(params=["dcmqrscp", "dicomwire"])
+@pytest.fixture(scope="module")
+def node_qr(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[QRPeer]:
+    """The dicomwire node (`dicomwire serve`), filled with the archive by `dicomwire store`."""
+    from dicomwire.node.app import Node
+    from dicomwire.node.config import load
+
+    port, dest_port = peers.free_port(), peers.free_port()
+    settings = {
+        "ae_title": QR_AET,
+        "port": port,
+        "bind": LOCAL,
+        "data_dir": str(tmp_path_factory.mktemp("node")),
+        "known_ae": [f"DEST={LOCAL}:{dest_port}"],
+        "shutdown_grace": 1,
+    }
+    node = Node(load(settings, environ={}))
+    node.start()
+    try:
+        stored = dicomwire("store", "-aec", QR_AET, LOCAL, str(port), str(archive.folder))
+        assert stored.returncode == 0, stored.stderr
+        yield QRPeer("node", port, dest_port, archive)
+    finally:
+        node.stop()
+
+
+@pytest.fixture(params=["dcmqrscp", "dicomwire", "node"])
 def qr_peer(request: pytest.FixtureRequest) -> QRPeer:
+    if request.param == "node":
+        return request.getfixturevalue("node_qr")  # type: ignore[no-any-return]
     if request.param == "dcmqrscp":
         peers.require_tool("dcmqrscp")
         request.applymarker(pytest.mark.interop)

@@ -55,7 +55,10 @@ class AE:
     Received, 0 for no limit), ``require_calling_aet`` (allowed calling AE
     titles, empty for any) and ``require_called_aet``. Also
     ``spool_threshold``: received data sets larger than this many bytes are
-    written to a temporary file instead of being held in memory.
+    written to a temporary file instead of being held in memory; and
+    ``transfer_syntax_preference``: ``"acceptor"`` (default) takes the first
+    of our supported transfer syntaxes that was proposed, ``"requestor"``
+    the first proposed that we support.
     """
 
     def __init__(self, ae_title: str | bytes = "DICOMWIRE") -> None:
@@ -69,6 +72,9 @@ class AE:
         self.maximum_associations = 10
         self.maximum_pdu_size = 262144
         self.spool_threshold = 32 * 1024 * 1024
+        # Whose order picks a context's transfer syntax: "acceptor" (ours, as
+        # DCMTK storescp and pynetdicom do) or "requestor" (an archive's choice).
+        self.transfer_syntax_preference = "acceptor"
         self._require_calling_aet: list[str] = []
         self.require_called_aet = False
         self._requested: list[PresentationContext] = []

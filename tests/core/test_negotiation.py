@@ -407,3 +407,19 @@ def test_async_window_never_exceeds_either_side(
         for bound in (offered, limit):
             assert bound == 0 or 0 < got <= bound
         assert (got == 0) == (offered == 0 and limit == 0)
+
+
+@pytest.mark.parametrize(
+    ("proposal", "expected"),
+    [
+        pytest.param((EXPLICIT, IMPLICIT), EXPLICIT, id="requestor-first"),
+        pytest.param((JPEG, EXPLICIT), JPEG, id="compressed-kept"),
+        pytest.param((BIG, IMPLICIT), IMPLICIT, id="big-endian-last"),
+        pytest.param((BIG,), BIG, id="big-endian-if-nothing-else"),
+        pytest.param((IMPLICIT, EXPLICIT), IMPLICIT, id="requestor-first-2"),
+    ],
+)
+def test_acceptor_can_follow_the_requestors_order(proposal: tuple[str, ...], expected: str) -> None:
+    ours = supported(SupportedContext(CT, (IMPLICIT, EXPLICIT, JPEG, BIG)))
+    (item,), _, _ = negotiate_as_acceptor([RQ(1, CT, proposal)], ours, prefer_requestor=True)
+    assert item == AC(1, 0, expected)

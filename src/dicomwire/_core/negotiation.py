@@ -117,10 +117,17 @@ def negotiate_as_acceptor(
     requested: Sequence[PresentationContextRQ],
     supported: Mapping[str, SupportedContext],
     role_requests: Sequence[RoleSelection] = (),
+    *,
+    prefer_requestor: bool = False,
 ) -> tuple[
     tuple[PresentationContextAC, ...], tuple[RoleSelection, ...], tuple[NegotiatedContext, ...]
 ]:
     """Answer an A-ASSOCIATE-RQ's presentation contexts and role selections.
+
+    ``prefer_requestor`` chooses each transfer syntax in the requestor's
+    order instead of ours (Explicit VR Big Endian only when nothing else is
+    common): right for an archive, where the sender lists its own encoding
+    first and a C-GET receiver lists what it wants.
 
     ``supported`` is keyed by abstract syntax UID. Returns, in order:
 
@@ -133,7 +140,9 @@ def negotiate_as_acceptor(
       say what the acceptor itself may do on each context.
     """
     duplicated = _duplicated_ids(rq.context_id for rq in requested)
-    items = tuple(_answer_context(rq, supported, duplicated) for rq in requested)
+    items = tuple(
+        _answer_context(rq, supported, duplicated, prefer_requestor) for rq in requested
+    )
     accepted_syntaxes = {
         rq.abstract_syntax
         for rq, ac in zip(requested, items, strict=True)
@@ -168,6 +177,7 @@ def _answer_context(
     rq: PresentationContextRQ,
     supported: Mapping[str, SupportedContext],
     duplicated: frozenset[int],
+    prefer_requestor: bool = False,
 ) -> PresentationContextAC:
     """The Result/Reason and transfer syntax for one proposed context."""
     if not _valid_id(rq.context_id) or rq.context_id in duplicated:
@@ -175,11 +185,28 @@ def _answer_context(
     ours = supported.get(rq.abstract_syntax)
     if ours is None:
         return _rejected(rq.context_id, ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED)
-    # The acceptor's order of preference decides (see the module docstring).
-    for syntax in ours.transfer_syntaxes:
-        if syntax in rq.transfer_syntaxes:
+    # The acceptor's order of preference decides (see the module docstring),
+    # unless asked to follow the requestor's.
+    order = _requestor_order(rq.transfer_syntaxes) if prefer_requestor else ours.transfer_syntaxes
+    candidates = ours.transfer_syntaxes if prefer_requestor else rq.transfer_syntaxes
+    for syntax in order:
+        if syntax in candidates:
             return PresentationContextAC(rq.context_id, int(ContextResult.ACCEPTANCE), syntax)
     return _rejected(rq.context_id, ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED)
+
+
+_EXPLICIT_BIG_ENDIAN = "1.2.840.10008.1.2.2"
+
+
+def _requestor_order(syntaxes: Sequence[str]) -> list[str]:
+    """The requestor's order with Explicit VR Big Endian (retired) moved last.
+
+    DCMTK's storescu offers [Explicit BE, Implicit LE] as a fallback
+    context and expects Implicit to be taken.
+    """
+    return [s for s in syntaxes if s != _EXPLICIT_BIG_ENDIAN] + [
+        s for s in syntaxes if s == _EXPLICIT_BIG_ENDIAN
+    ]
 
 
 def _rejected(context_id: int, result: ContextResult) -> PresentationContextAC:

@@ -132,7 +132,10 @@ def _accept(
     }
     info = request.user_information
     items, role_replies, outcomes = negotiate_as_acceptor(
-        request.presentation_contexts, supported, info.role_selections
+        request.presentation_contexts,
+        supported,
+        info.role_selections,
+        prefer_requestor=ae.transfer_syntax_preference == "requestor",
     )
     for outcome in outcomes:
         cx = PresentationContext()

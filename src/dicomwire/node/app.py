@@ -25,6 +25,8 @@ def build_ae(config: NodeConfig) -> AE:
     ae.maximum_associations = config.max_associations
     ae.maximum_pdu_size = config.max_pdu
     ae.require_calling_aet = list(config.allow_caller)
+    # Keep what senders send, and send what C-GET receivers ask for first.
+    ae.transfer_syntax_preference = "requestor"
     # Instances are kept as sent, so every transfer syntax pydicom knows is fine.
     everything = [str(t) for t in AllTransferSyntaxes]
     for cx in AllStoragePresentationContexts:
