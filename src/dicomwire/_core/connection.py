@@ -36,7 +36,7 @@ from .pdu import (
     encode_pdu,
     pdata_header,
 )
-from .states import ACTIONS, Action, Event, State, step
+from .states import ACTIONS, Action, Event, State, Transition, step
 
 
 class Role(Enum):
@@ -155,6 +155,10 @@ _SEND_EVENT: dict[type, Event] = {
 # ACSE timeout runs (Sta10 and Sta11 are the release-collision waits).
 _AWAITING_PEER_ANSWER = frozenset({State.STA5, State.STA7, State.STA10, State.STA11})
 
+# The P-DATA fast path in receive_data() relies on this cell of Table 9-10.
+assert step(State.STA6, Event.EVT10) == Transition(Action.DT_2, State.STA6)
+assert ACTIONS[Action.DT_2].indicates == "P-DATA-indication" and not ACTIONS[Action.DT_2].sends
+
 Buffer = bytes | bytearray | memoryview
 
 
@@ -222,6 +226,11 @@ class Connection:
                 return
             if self.pdu_log is not None:
                 self.pdu_log.append(("recv", pdu))
+            if self.state is State.STA6 and type(pdu) is P_DATA_TF:
+                # The hot path, taken from the table once at import (DT-2:
+                # P-DATA indication, stay in Sta6) instead of per PDU.
+                self._events.append(DataIndication(pdu))
+                continue
             self._pdu = pdu
             self._fire(_RECEIVE_EVENT[type(pdu)])
 
