@@ -64,6 +64,7 @@ class NodeHandlers:
         from .. import evt
 
         return [
+            (evt.EVT_C_ECHO, self.on_echo),
             (evt.EVT_C_STORE, self.on_store),
             (evt.EVT_C_FIND, self.on_find),
             (evt.EVT_C_GET, self.on_get),
@@ -85,6 +86,11 @@ class NodeHandlers:
     def on_ended(event: Any) -> None:
         how = "released" if event.assoc.is_released else "aborted"
         LOGGER.info("association with %s %s", event.assoc.requestor.ae_title, how)
+
+    @staticmethod
+    def on_echo(event: Any) -> int:
+        LOGGER.info("C-ECHO from %s", event.assoc.requestor.ae_title)
+        return 0x0000
 
     # -- Storage (PS3.4 B) -------------------------------------------------------
 
@@ -120,6 +126,7 @@ class NodeHandlers:
             LOGGER.info("duplicate %s kept as it was", record.sop_instance_uid)
             return 0x0000
         if existing is not None and policy == "reject":
+            LOGGER.info("duplicate %s refused", record.sop_instance_uid)
             return _status(DUPLICATE, "this SOP Instance UID is already stored")
         try:
             self.store.write(relative, event.file_meta, data, event.dataset_path)
@@ -129,6 +136,7 @@ class NodeHandlers:
         try:
             outcome = self.index.add(record, on_duplicate=policy)
         except DuplicateInstance:
+            LOGGER.info("duplicate %s refused", record.sop_instance_uid)
             return _status(DUPLICATE, "this SOP Instance UID is already stored")
         except Exception as exc:
             LOGGER.error("cannot index %s: %s", record.sop_instance_uid, exc)
@@ -153,7 +161,7 @@ class NodeHandlers:
         if sop_class == WORKLIST:
             matches: Iterator[Dataset] = self.index.worklist_find(identifier)
         elif sop_class in RELEVANT_PATIENT:
-            yield from self._relevant_patient(identifier)
+            yield from self._relevant_patient(identifier, event.assoc.requestor.ae_title)
             return
         else:
             try:
@@ -182,20 +190,24 @@ class NodeHandlers:
             yield 0xFF00, match
         LOGGER.info("%s from %s: %d matches", what, event.assoc.requestor.ae_title, count)
 
-    def _relevant_patient(self, identifier: Dataset) -> Iterator[tuple[int, Dataset | None]]:
+    def _relevant_patient(
+        self, identifier: Dataset, caller: str
+    ) -> Iterator[tuple[int, Dataset | None]]:
         """PS3.4 Q.2: one patient's newest SR in the requested template, or 0xC100."""
+        what = f"Relevant Patient Information query from {caller}"
         patients = {m.PatientID for m in self.index.find(_patient_query(identifier), "patient")}
         if len(patients) > 1:
+            LOGGER.info("%s: %d patients match", what, len(patients))
             yield 0xC100, None  # more than one match
             return
-        if not patients:
-            return
         wanted = _template(identifier)
-        for stored in self.index.structured_reports(patients.pop()):
+        for stored in self.index.structured_reports(patients.pop()) if patients else []:
             report = self._header(stored)
             if wanted is None or _template(report) == wanted:
+                LOGGER.info("%s: %s", what, stored.sop_instance_uid)
                 yield 0xFF00, _answer(identifier, report)
                 return
+        LOGGER.info("%s: no match", what)
 
     def _header(self, stored: Any) -> Dataset:
         from pydicom import dcmread
@@ -254,6 +266,7 @@ class NodeHandlers:
             yield 0
             yield found, None
             return
+        LOGGER.info("C-GET from %s: %d instances", event.assoc.requestor.ae_title, len(found))
         yield len(found)
         yield from self._send(event, found)
 
@@ -269,6 +282,8 @@ class NodeHandlers:
             yield 0
             yield found, None
             return
+        LOGGER.info("C-MOVE from %s to %s: %d instances", event.assoc.requestor.ae_title,
+                    event.move_destination, len(found))  # fmt: skip
         yield len(found)
         yield from self._send(event, found)
 

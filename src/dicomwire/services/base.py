@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
@@ -85,7 +85,7 @@ def _plain(value: Any) -> Any:
 
 def status_dataset(rsp: Message) -> Dataset:
     """The Dataset an SCU method returns: Status and the other status fields."""
-    elements: dict[BaseTag, DataElement] = {}
+    elements: dict[BaseTag, DataElement | RawDataElement] = {}
     for name, tag, vr in STATUS_ELEMENTS:
         value = getattr(rsp, name, None)
         if value is not None:
