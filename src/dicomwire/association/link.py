@@ -84,6 +84,11 @@ class Link:
         if buffers and not self.closed:
             assert self.sock is not None
             try:
+                # The socket keeps the timeout of the last read: 0 after
+                # read_nowait(), a sliver before a deadline. A send gets its
+                # own bound: a peer that stops reading is dropped after the
+                # network timeout, and a busy one is not dropped at once.
+                self.sock.settimeout(self.conn.config.network_timeout)
                 send_buffers(self.sock, buffers)
             except TransportError as exc:
                 LOGGER.debug("write failed: %s", exc)
