@@ -953,3 +953,46 @@ def test_nodes_starting_at_once_migrate_once(postgres_url: str) -> None:
             schema.LATEST_VERSION
         ]
     engine.dispose()
+
+
+def test_insert_ignoring_conflict_tells_whether_a_row_went_in(index_url: str) -> None:
+    """What tells Index.add that another writer indexed the instance first. On
+    PostgreSQL the driver's rowcount is -1 either way: a lost race passed for a win."""
+    from dicomwire.node.db import insert_ignoring_conflict
+
+    Index(index_url).close()  # the schema
+    engine = make_engine(index_url)
+    try:
+        for expected in (True, False):
+            with write_transaction(engine) as conn:
+                inserted = insert_ignoring_conflict(
+                    conn, schema.patients, {"patient_id": "ONCE"}, "patient_id"
+                )
+            assert inserted is expected
+    finally:
+        engine.dispose()
+
+
+def test_two_nodes_adding_one_instance_at_once(postgres_url: str, data_dir: Path) -> None:
+    """Each SOP Instance UID added through two indexes at the same moment: one "stored", one
+    "kept" (never two "stored": the loser would then believe its file is the one indexed)."""
+    nodes = [Index(postgres_url, data_dir=data_dir) for _ in range(2)]
+    records = [write(data_dir, make_dataset("8", "1", str(n))) for n in range(20)]
+    outcomes: list[list[str]] = [[], []]
+    barrier = threading.Barrier(2)
+
+    def run(side: int) -> None:
+        for record in records:
+            barrier.wait()
+            outcomes[side].append(nodes[side].add(record))
+
+    workers = [threading.Thread(target=run, args=(side,)) for side in (0, 1)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+    finally:
+        for node in nodes:
+            node.close()
+    assert all(sorted(pair) == ["kept", "stored"] for pair in zip(*outcomes, strict=True))

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from .common import CLIError
 
-COMMANDS = ("echo", "store", "find", "get", "move", "listen", "serve", "worklist")
+COMMANDS = ("echo", "store", "find", "get", "move", "listen", "serve", "worklist", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import echo, find, get, listen, move, serve, store, worklist
+    from . import check, echo, find, get, listen, move, serve, store, worklist
 
     parser = argparse.ArgumentParser(
         prog="dicomwire",
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     listen.register(sub)
     serve.register(sub)
     worklist.register(sub)
+    check.register(sub)
     return parser
 
 

@@ -23,19 +23,45 @@ def register(sub: Any) -> None:
     parser.add_argument("--ae-title", metavar="TITLE", help="our AE title (default DICOMWIRE)")
     parser.add_argument("--port", type=int, help="port to listen on (default 11112)")
     parser.add_argument("--bind", metavar="ADDR", help="address to listen on (default: all)")
-    parser.add_argument("--known-ae", action="append", metavar="AET=HOST:PORT",
-                        help="a C-MOVE destination; repeat for more")
-    parser.add_argument("--allow-caller", action="append", metavar="AET",
-                        help="accept associations only from this calling AE; repeatable")
-    parser.add_argument("--max-associations", type=int, metavar="N",
-                        help="concurrent associations (default 32)")
-    parser.add_argument("--on-duplicate", choices=("keep", "replace", "reject"),
-                        help="an instance already stored: keep the old one (default), "
-                             "replace it, or refuse the new one")
+    parser.add_argument(
+        "--known-ae",
+        action="append",
+        metavar="AET=HOST:PORT",
+        help="a C-MOVE destination; repeat for more",
+    )
+    parser.add_argument(
+        "--allow-caller",
+        action="append",
+        metavar="AET",
+        help="accept associations only from this calling AE; repeatable",
+    )
+    parser.add_argument(
+        "--max-associations", type=int, metavar="N", help="concurrent associations (default 32)"
+    )
+    parser.add_argument(
+        "--on-duplicate",
+        choices=("keep", "replace", "reject"),
+        help="an instance already stored: keep the old one (default), "
+        "replace it, or refuse the new one",
+    )
+    parser.add_argument(
+        "--check-called-ae",
+        action="store_true",
+        default=None,
+        help="refuse associations whose called AE title is not ours",
+    )
+    parser.add_argument(
+        "--require-user-identity",
+        action="store_true",
+        default=None,
+        help="refuse operations (not C-ECHO) on associations without a "
+        "verified user identity (users and tokens: see --config)",
+    )
     parser.add_argument("--tls-cert", metavar="FILE", help="our TLS certificate (PEM)")
     parser.add_argument("--tls-key", metavar="FILE", help="its private key (PEM)")
-    parser.add_argument("--tls-ca", metavar="FILE",
-                        help="CA to verify client certificates with (mutual TLS)")
+    parser.add_argument(
+        "--tls-ca", metavar="FILE", help="CA to verify client certificates with (mutual TLS)"
+    )
     add_verbosity(parser)
     parser.set_defaults(run=run)
 
@@ -43,15 +69,34 @@ def register(sub: Any) -> None:
 def add_node_options(parser: argparse.ArgumentParser) -> None:
     """Where the archive is: shared by serve and worklist."""
     parser.add_argument("--config", metavar="FILE", help="a TOML file of settings")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="files and the default SQLite index (default ./dicomwire-data)")
-    parser.add_argument("--database", metavar="URL",
-                        help="sqlite:///path or postgresql://user@host/db (default: SQLite "
-                             "in the data folder)")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="files and the default SQLite index (default ./dicomwire-data)",
+    )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="sqlite:///path or postgresql://user@host/db (default: SQLite in the data folder)",
+    )
 
 
-FLAG_KEYS = ("ae_title", "port", "bind", "data_dir", "database", "known_ae", "allow_caller",
-             "max_associations", "on_duplicate", "tls_cert", "tls_key", "tls_ca")
+FLAG_KEYS = (
+    "ae_title",
+    "port",
+    "bind",
+    "data_dir",
+    "database",
+    "known_ae",
+    "allow_caller",
+    "max_associations",
+    "on_duplicate",
+    "tls_cert",
+    "tls_key",
+    "tls_ca",
+    "check_called_ae",
+    "require_user_identity",
+)
 
 
 def load_config(args: argparse.Namespace) -> Any:

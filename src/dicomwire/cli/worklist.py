@@ -20,7 +20,8 @@ from .serve import add_node_options, load_config
 
 def register(sub: Any) -> None:
     parser = sub.add_parser(
-        "worklist", help="add, list or remove the node's worklist items",
+        "worklist",
+        help="add, list or remove the node's worklist items",
         description="Manage worklist items. Example: dicomwire worklist add item.json",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -76,8 +77,10 @@ def _act(index: Any, args: argparse.Namespace) -> int:
     if args.action == "list":
         for item_id, item in index.worklist_items():
             step = (item.get("ScheduledProcedureStepSequence") or [Dataset()])[0]
-            print(f"{item_id}\t{item.get('PatientID', '')}\t{item.get('PatientName', '')}\t"
-                  f"{step.get('Modality', '')}\t{step.get('ScheduledProcedureStepStartDate', '')}")
+            print(
+                f"{item_id}\t{item.get('PatientID', '')}\t{item.get('PatientName', '')}\t"
+                f"{step.get('Modality', '')}\t{step.get('ScheduledProcedureStepStartDate', '')}"
+            )
         return 0
     missing = [i for i in args.ids if not index.worklist_remove(i)]
     if missing:

@@ -25,6 +25,7 @@ def build_ae(config: NodeConfig) -> AE:
     ae.maximum_associations = config.max_associations
     ae.maximum_pdu_size = config.max_pdu
     ae.require_calling_aet = list(config.allow_caller)
+    ae.require_called_aet = config.check_called_ae
     # Keep what senders send, and send what C-GET receivers ask for first.
     ae.transfer_syntax_preference = "requestor"
     # Instances are kept as sent, so every transfer syntax pydicom knows is fine.
@@ -83,8 +84,9 @@ class Node:
         self._stopped.set()
         self.server.stop_accepting()
         if not self.server.wait(self.config.shutdown_grace):
-            LOGGER.warning("associations still open after %.0f s: aborting them",
-                           self.config.shutdown_grace)
+            LOGGER.warning(
+                "associations still open after %.0f s: aborting them", self.config.shutdown_grace
+            )
         self.server.shutdown()
         self.index.close()
         LOGGER.info("stopped")

@@ -29,6 +29,25 @@ class ConfigError(ValueError):
     """A setting that cannot be used; the message names it."""
 
 
+ACTIONS = ("store", "query", "retrieve")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """What one calling AE may do (TOML: ``[permissions.AET]``); unset means no.
+
+    ``query`` covers C-FIND (Query/Retrieve, Worklist, Relevant Patient
+    Information), ``retrieve`` C-GET and C-MOVE. ``move_destinations``: the
+    only C-MOVE destinations allowed; ``None`` (not given) allows every
+    destination in ``known_ae``.
+    """
+
+    store: bool = False
+    query: bool = False
+    retrieve: bool = False
+    move_destinations: tuple[str, ...] | None = None
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     """Everything the node needs to run (see the module docstring for sources)."""
@@ -47,6 +66,31 @@ class NodeConfig:
     tls_key: str = ""
     tls_ca: str = ""
     shutdown_grace: float = 10.0
+    check_called_ae: bool = False
+    # Empty: every caller (that allow_caller lets in) may do everything. Else
+    # a caller may do what its entry, or else the "*" entry, allows; no entry: nothing.
+    permissions: Mapping[str, Permission] = field(default_factory=dict)
+    users: Mapping[str, str] = field(default_factory=dict)  # name -> SHA-256 hex of the passcode
+    tokens: tuple[str, ...] = ()  # accepted SAML assertions / JSON Web Tokens, verbatim
+    require_user_identity: bool = False
+
+    def allows(self, caller: str, action: str) -> bool:
+        """Whether calling AE ``caller`` may ``action`` (one of :data:`ACTIONS`)."""
+        if not self.permissions:
+            return True
+        entry = self.permissions.get(caller, self.permissions.get("*"))
+        return entry is not None and bool(getattr(entry, action))
+
+    def allows_move_to(self, caller: str, destination: str) -> bool:
+        if not self.allows(caller, "retrieve"):
+            return False
+        entry = self.permissions.get(caller, self.permissions.get("*"))
+        allowed = entry.move_destinations if entry is not None else None
+        return allowed is None or destination in allowed
+
+    @property
+    def checks_user_identity(self) -> bool:
+        return bool(self.users or self.tokens or self.require_user_identity)
 
     @property
     def database_url(self) -> str:
@@ -68,9 +112,14 @@ class NodeConfig:
             raise ConfigError("max_associations: must be at least 1")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together")
-        for title in [*self.known_ae, *self.allow_caller]:
+        destinations = [d for p in self.permissions.values() for d in p.move_destinations or ()]
+        titles = [*self.known_ae, *self.allow_caller, *destinations]
+        for title in titles + [t for t in self.permissions if t != "*"]:
             if not _AE_TITLE.match(title):
                 raise ConfigError(f"{title!r} is not a valid AE title")
+        for name, digest in self.users.items():
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise ConfigError(f"users: {name!r}: give the SHA-256 of the passcode, in hex")
         if self.database and not self.database.startswith(("sqlite:", "postgresql")):
             raise ConfigError("database: give a sqlite:///... or postgresql://... URL")
         return self
@@ -104,8 +153,51 @@ def _from_mapping(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+def parse_permissions(value: Any) -> dict[str, Permission]:
+    """``{"CT1": {"store": true, "move_destinations": ["VIEWER"]}, ...}`` -> mapping."""
+    if not isinstance(value, Mapping):
+        raise ValueError("give a table of calling AE titles")
+    out: dict[str, Permission] = {}
+    for title, entry in value.items():
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{title}: give a table (store, query, retrieve, move_destinations)")
+        unknown = set(entry) - {*ACTIONS, "move_destinations"}
+        if unknown:
+            raise ValueError(f"{title}: unknown keys {sorted(unknown)}")
+        flags = {a: entry.get(a, False) for a in ACTIONS}
+        if not all(isinstance(v, bool) for v in flags.values()):
+            raise ValueError(f"{title}: store, query and retrieve are true or false")
+        moves = entry.get("move_destinations")
+        out[str(title)] = Permission(
+            **flags, move_destinations=None if moves is None else tuple(map(str, moves))
+        )
+    return out
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{value!r} is not true or false")
+
+
 def _convert(key: str, value: Any, where: str) -> Any:
     try:
+        if key == "permissions":
+            return parse_permissions(value)
+        if key in ("check_called_ae", "require_user_identity"):
+            return _boolean(value)
+        if key == "users":
+            if isinstance(value, str):  # environment: name=sha256hex,...
+                value = dict(e.split("=", 1) for e in value.split(",") if e.strip())
+            return {str(k).strip(): str(v).strip().lower() for k, v in value.items()}
+        if key == "tokens":
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(v).strip() for v in items if str(v).strip())
         if key in ("port", "max_associations", "max_pdu"):
             return int(value)
         if key == "shutdown_grace":

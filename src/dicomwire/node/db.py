@@ -114,6 +114,9 @@ def insert_ignoring_conflict(
         statement = (
             postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=[unique])
         )
+        # psycopg reports rowcount -1 for this statement whether or not a row went
+        # in: only the row it returns tells.
+        return conn.execute(statement.returning(table.c[unique])).first() is not None
     else:
         statement = (
             sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=[unique])

@@ -6,8 +6,11 @@ bound with ``evt_handlers`` and see only :class:`dicomwire.events.Event`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +46,9 @@ OUT_OF_RESOURCES = 0xA700
 DOES_NOT_MATCH = 0xA900
 CANNOT_UNDERSTAND = 0xC000
 DUPLICATE = 0x0111  # Failure: duplicate SOP instance (PS3.7 C.5.9)
+# Refused: Not Authorized, a status every DIMSE service may answer (PS3.7 C.5.x).
+NOT_AUTHORIZED = 0x0124
+USERNAME_AND_PASSCODE, SAML, JWT = 2, 4, 5  # User Identity Type (PS3.7 D.3.3.7.1)
 
 
 def _status(code: int, comment: str) -> Dataset:
@@ -59,11 +65,15 @@ class NodeHandlers:
         self.config = config
         self.index = index
         self.store = store
+        self._identified: set[int] = set()  # id() of associations with a verified user
+        self._lock = threading.Lock()
 
     def handlers(self) -> list[tuple[Any, Any]]:
         from .. import evt
 
+        checks = [(evt.EVT_USER_ID, self.on_user_id)] if self.config.checks_user_identity else []
         return [
+            *checks,
             (evt.EVT_C_ECHO, self.on_echo),
             (evt.EVT_C_STORE, self.on_store),
             (evt.EVT_C_FIND, self.on_find),
@@ -82,20 +92,67 @@ class NodeHandlers:
         peer = event.assoc.requestor
         LOGGER.info("association from %s (%s:%s)", peer.ae_title, peer.address, peer.port)
 
-    @staticmethod
-    def on_ended(event: Any) -> None:
+    def on_ended(self, event: Any) -> None:
         how = "released" if event.assoc.is_released else "aborted"
         LOGGER.info("association with %s %s", event.assoc.requestor.ae_title, how)
+        with self._lock:
+            self._identified.discard(id(event.assoc))
 
     @staticmethod
     def on_echo(event: Any) -> int:
         LOGGER.info("C-ECHO from %s", event.assoc.requestor.ae_title)
         return 0x0000
 
+    # -- access (calling AE permissions, user identity) ------------------------------
+
+    def on_user_id(self, event: Any) -> tuple[bool, bytes | None]:
+        """PS3.7 D.3.3.7: username and passcode against ``users``, a SAML
+        assertion or JWT against ``tokens``. A username alone proves nothing,
+        Kerberos is not supported: both are refused."""
+        kind, primary = event.user_id_type, bytes(event.primary_field or b"")
+        verified = False
+        if kind == USERNAME_AND_PASSCODE:
+            expected = self.config.users.get(primary.decode("utf-8", "replace"))
+            given = hashlib.sha256(bytes(event.secondary_field or b"")).hexdigest()
+            verified = expected is not None and hmac.compare_digest(expected, given)
+        elif kind in (SAML, JWT):
+            verified = any(hmac.compare_digest(primary, t.encode()) for t in self.config.tokens)
+        caller = event.assoc.requestor.ae_title
+        if verified:
+            with self._lock:
+                self._identified.add(id(event.assoc))
+            LOGGER.info("user identity (type %s) of %s verified", kind, caller)
+        else:
+            LOGGER.warning("user identity (type %s) of %s refused", kind, caller)
+        return verified, None
+
+    def _refusal(self, event: Any, action: str, destination: str | None = None) -> Dataset | None:
+        """A Refused: Not Authorized status, or None when the caller may go on."""
+        caller = str(event.assoc.requestor.ae_title)
+        if self.config.require_user_identity:
+            with self._lock:
+                identified = id(event.assoc) in self._identified
+            if not identified:
+                LOGGER.warning("%s by %s refused: no verified user identity", action, caller)
+                return _status(NOT_AUTHORIZED, "a verified user identity is required")
+        allowed = (
+            self.config.allows_move_to(caller, destination)
+            if destination is not None
+            else self.config.allows(caller, action)
+        )
+        if allowed:
+            return None
+        what = f"move to {destination}" if destination is not None else action
+        LOGGER.warning("%s by %s refused: not permitted", what, caller)
+        return _status(NOT_AUTHORIZED, f"{caller} may not {what}")
+
     # -- Storage (PS3.4 B) -------------------------------------------------------
 
     def on_store(self, event: Any) -> int | Dataset:
         """Keep the instance bit for bit; Success only once file and row are durable."""
+        refused = self._refusal(event, "store")
+        if refused is not None:
+            return refused
         request, syntax = event.request, str(event.context.transfer_syntax)
         # A spooled data set stays on disk; a small one is in memory already.
         data = None if event.dataset_path else event.encoded_dataset()
@@ -117,11 +174,18 @@ class NodeHandlers:
                 "refused %s: unreadable data set: %s", request.AffectedSOPInstanceUID, exc
             )
             return _status(CANNOT_UNDERSTAND, "cannot decode the data set")
-        return self._keep(event, data, record, relative)
+        # Check, write and index as one step per instance: a concurrent store of the
+        # same SOP Instance UID (another association or node) waits for this one.
+        with self.store.lock(record.sop_instance_uid):
+            return self._keep(event, data, record, relative)
 
     def _keep(self, event: Any, data: bytes | None, record: Any, relative: str) -> int | Dataset:
         policy = self.config.on_duplicate
-        existing = self.index.instance(record.sop_instance_uid)
+        try:
+            existing = self.index.instance(record.sop_instance_uid)
+        except Exception as exc:  # the database is down: nothing written, try again later
+            LOGGER.error("cannot look up %s: %s", record.sop_instance_uid, exc)
+            return _status(OUT_OF_RESOURCES, "the index is unavailable")
         if existing is not None and policy == "keep":
             LOGGER.info("duplicate %s kept as it was", record.sop_instance_uid)
             return 0x0000
@@ -151,7 +215,11 @@ class NodeHandlers:
 
     # -- Query (PS3.4 C, K, Q) -----------------------------------------------------
 
-    def on_find(self, event: Any) -> Iterator[tuple[int, Dataset | None]]:
+    def on_find(self, event: Any) -> Iterator[tuple[int | Dataset, Dataset | None]]:
+        refused = self._refusal(event, "query")
+        if refused is not None:
+            yield refused, None
+            return
         sop_class = str(event.context.abstract_syntax)
         try:
             identifier = event.identifier
@@ -261,6 +329,10 @@ class NodeHandlers:
             return DOES_NOT_MATCH
 
     def on_get(self, event: Any) -> Iterator[Any]:
+        refused = self._refusal(event, "retrieve")
+        if refused is not None:
+            yield refused, None
+            return
         found = self._locate(event)
         if isinstance(found, int):
             yield 0
@@ -271,6 +343,12 @@ class NodeHandlers:
         yield from self._send(event, found)
 
     def on_move(self, event: Any) -> Iterator[Any]:
+        refused = self._refusal(event, "retrieve") or self._refusal(
+            event, "retrieve", str(event.move_destination)
+        )
+        if refused is not None:
+            yield refused, None
+            return
         destination = self.config.known_ae.get(event.move_destination)
         if destination is None:
             LOGGER.info("C-MOVE to unknown destination %r", event.move_destination)

@@ -5,15 +5,20 @@ Only values that are valid UIDs (PS3.5 9.1: digits and dots, at most 64
 characters) ever become path components, so nothing a peer sends can point
 outside the store. A file appears under its final name only once it is
 complete and fsynced (temporary file, fsync, rename, fsync of the folder).
+Writers of one SOP instance, in any thread or process sharing the data
+directory, take turns under :meth:`FileStore.lock`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
 import tempfile
+import zlib
+from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -26,6 +31,7 @@ from ..events import encode_file_meta
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _PIXEL_DATA_GROUP = 0x7FE0
+_LOCK_STRIPES = 256  # lock files under <data_dir>/.locks, shared by all instances
 
 
 class InvalidUID(ValueError):
@@ -47,6 +53,8 @@ class FileStore:
         self.root = Path(data_dir).resolve()
         self.files = self.root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
+        self.locks = self.root / ".locks"
+        self.locks.mkdir(exist_ok=True)
 
     def relative_path(self, study_uid: str, series_uid: str, sop_uid: str) -> str:
         """Where an instance lives, relative to the data directory."""
@@ -88,6 +96,22 @@ class FileStore:
             raise
         _fsync_dir(path.parent)
         return size
+
+    @contextlib.contextmanager
+    def lock(self, uid: str) -> Iterator[None]:
+        """Hold the exclusive lock of ``uid`` (one of a fixed set of lock files).
+
+        ``flock`` works between threads (each opens the file) and between
+        processes sharing the data directory, so two nodes storing the same
+        instance at once cannot interleave "is it indexed? write it, index it".
+        """
+        name = f"{zlib.crc32(uid.encode()) % _LOCK_STRIPES:03d}.lock"
+        fd = os.open(self.locks / name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def delete(self, relative: str) -> None:
         with contextlib.suppress(FileNotFoundError):
