@@ -208,7 +208,6 @@ class Connection:
     def receive_data(self, data: Buffer, now: float) -> None:
         """Feed received bytes; decoded PDUs drive the machine in order."""
         self._now = now
-        self._touch()
         if self._error is not None:
             # The stream lost its framing at the invalid PDU, which AA-1/AA-7/
             # AA-8 already answered: nothing after it can be read as a PDU.
@@ -224,6 +223,9 @@ class Connection:
                 return
             if pdu is None:
                 return
+            # Only a whole PDU counts as activity: a peer trickling one byte
+            # at a time must not hold the association open for ever.
+            self._touch()
             if self.pdu_log is not None:
                 self.pdu_log.append(("recv", pdu))
             if self.state is State.STA6 and type(pdu) is P_DATA_TF:

@@ -20,6 +20,7 @@ from .._core.pdu import (
     APPLICATION_CONTEXT_NAME,
     UserInformation,
 )
+from .._core.pdu_items import encode_ae_title
 from ..events import (
     EVT_ACCEPTED,
     EVT_CONN_CLOSE,
@@ -109,12 +110,27 @@ def _record_requestor(assoc: Association, request: A_ASSOCIATE_RQ) -> None:
 def _rejection(ae: AE, request: A_ASSOCIATE_RQ) -> tuple[int, int, int] | None:
     if request.application_context != APPLICATION_CONTEXT_NAME:
         return RJ_APPLICATION_CONTEXT
+    # A title with characters the AE VR forbids (PS3.5 6.2: controls, "\\")
+    # names no AE: it cannot be recognized (PS3.8 Table 9-21), and it could
+    # not be echoed in an A-ASSOCIATE-AC either.
+    if not _valid_title(request.called_ae_title):
+        return RJ_CALLED_AE
+    if not _valid_title(request.calling_ae_title):
+        return RJ_CALLING_AE
     if ae.require_called_aet and request.called_ae_title != ae.ae_title:
         return RJ_CALLED_AE
     allowed = ae.require_calling_aet
     if allowed and request.calling_ae_title not in allowed:
         return RJ_CALLING_AE
     return None
+
+
+def _valid_title(title: str) -> bool:
+    try:
+        encode_ae_title(title, allow_empty=True)
+    except ValueError:
+        return False
+    return True
 
 
 def _accept(
