@@ -1058,3 +1058,30 @@ def pynetdicom_find(
     finally:
         assoc.release()
     return responses
+
+
+# -- dicomwire's own command line, as a user runs it ---------------------------------
+
+_SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def dicomwire_env() -> dict[str, str]:
+    """The environment of a dicomwire process: this checkout first, no DICOMWIRE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DICOMWIRE_")}
+    env["PYTHONPATH"] = str(_SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_dicomwire(
+    *args: str | os.PathLike[str], cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``dicomwire ARGS`` to completion, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "dicomwire.cli.main", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dicomwire_env(),
+        cwd=cwd,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,18 +17,8 @@ import peers
 LOCAL = "127.0.0.1"
 
 
-def dicomwire(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dicomwire.cli.main", *args],
-        capture_output=True, text=True, timeout=timeout, env=_env(),
-    )  # fmt: skip
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+dicomwire = peers.run_dicomwire
+_env = peers.dicomwire_env
 
 
 @pytest.fixture

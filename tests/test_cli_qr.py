@@ -39,18 +39,8 @@ QR_AET = "QRSCP"
 PHOTOACOUSTIC_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.6.3"
 
 
-def dicomwire(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dicomwire.cli.main", *args],
-        capture_output=True, text=True, timeout=timeout, env=_env(),
-    )  # fmt: skip
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parents[1] / "src")
-    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+dicomwire = peers.run_dicomwire
+_env = peers.dicomwire_env
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:

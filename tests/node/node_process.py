@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -45,26 +44,8 @@ STUDY_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
 STUDY_ROOT_GET = "1.2.840.10008.5.1.4.1.2.2.3"
 
 
-def cli_env() -> dict[str, str]:
-    """The environment of a dicomwire process: this checkout first, no DICOMWIRE_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DICOMWIRE_")}
-    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def dicomwire_cli(
-    *args: str | os.PathLike[str], cwd: Path | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """``dicomwire ARGS`` to completion, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "dicomwire.cli.main", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(),
-        cwd=cwd,
-    )
+cli_env = peers.dicomwire_env
+dicomwire_cli = peers.run_dicomwire
 
 
 class NodeProcess:
