@@ -854,6 +854,24 @@ def query_keys(keys: Mapping[str, str] | Sequence[str]) -> list[str]:
     return options
 
 
+def _run_qr_tool(
+    tool: str,
+    model: str,
+    options: Sequence[str],
+    args: Sequence[str],
+    called_aet: str,
+    keys: Mapping[str, str] | Sequence[str],
+    host: str,
+    port: int,
+    timeout: float,
+) -> subprocess.CompletedProcess[str]:
+    """``TOOL -v -<model> OPTIONS ARGS -aec CALLED -k ... HOST PORT`` (findscu/getscu/movescu)."""
+    return run_dcmtk(
+        tool, "-v", f"-{model}", *options, *args, "-aec", called_aet, *query_keys(keys),
+        host, str(port), timeout=timeout,
+    )  # fmt: skip
+
+
 def run_findscu(
     port: int,
     keys: Mapping[str, str] | Sequence[str],
@@ -872,19 +890,7 @@ def run_findscu(
     :func:`find_responses`).
     """
     extract = ["-X", "-od", str(output_dir)] if output_dir is not None else []
-    return run_dcmtk(
-        "findscu",
-        "-v",
-        f"-{model}",
-        *extract,
-        *args,
-        "-aec",
-        called_aet,
-        *query_keys(keys),
-        host,
-        str(port),
-        timeout=timeout,
-    )
+    return _run_qr_tool("findscu", model, [*extract], args, called_aet, keys, host, port, timeout)
 
 
 def run_getscu(
@@ -903,19 +909,8 @@ def run_getscu(
     and writes what it receives to ``output_dir`` as ``<modality>.<uid>``.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
-    return run_dcmtk(
-        "getscu",
-        "-v",
-        f"-{model}",
-        "-od",
-        str(output_dir),
-        *args,
-        "-aec",
-        called_aet,
-        *query_keys(keys),
-        host,
-        str(port),
-        timeout=timeout,
+    return _run_qr_tool(
+        "getscu", model, ["-od", str(output_dir)], args, called_aet, keys, host, port, timeout
     )
 
 
@@ -944,22 +939,16 @@ def run_movescu(
         if output_dir is not None:
             output_dir.mkdir(parents=True, exist_ok=True)
             own += ["-od", str(output_dir)]
-    return run_dcmtk(
+    return _run_qr_tool(
         "movescu",
-        "-v",
-        f"-{model}",
-        "-aet",
-        calling_aet,
-        "-aem",
-        move_aet,
-        *own,
-        *args,
-        "-aec",
+        model,
+        ["-aet", calling_aet, "-aem", move_aet, *own],
+        args,
         called_aet,
-        *query_keys(keys),
+        keys,
         host,
-        str(port),
-        timeout=timeout,
+        port,
+        timeout,
     )
 
 
