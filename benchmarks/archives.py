@@ -324,7 +324,24 @@ def fill_node_index(folder: Path, url: str, population: Population,
 # Orthanc
 
 
-class OrthancArchive(Archive):
+class FolderArchive(Archive):
+    """An external archive whose whole state lives in one folder."""
+
+    def _start(self, settings: Settings, folder: Path, dest_port: int, name: str) -> Running:
+        raise NotImplementedError
+
+    def start_empty(self, settings: Settings, dest_port: int) -> Running:
+        tag = uuid.uuid4().hex[:8]
+        folder = settings.workdir / f"{self.key}-{tag}"
+        running = self._start(settings, folder, dest_port, f"{self.key}-empty-{tag}")
+        running.cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)
+        return running
+
+    def _cached(self, population: Population) -> Path:
+        return data.DATA_ROOT / "archives" / f"{self.key}-{population_tag(population)}"
+
+
+class OrthancArchive(FolderArchive):
     key = "orthanc"
     label = "Orthanc"
 
@@ -373,15 +390,6 @@ class OrthancArchive(Archive):
         child.wait_listening(port, 120)
         return Running(child, port)
 
-    def start_empty(self, settings: Settings, dest_port: int) -> Running:
-        tag = uuid.uuid4().hex[:8]
-        storage = settings.workdir / f"orthanc-{tag}"
-        running = self._start(settings, storage, dest_port, f"orthanc-empty-{tag}")
-        running.cleanup = lambda: shutil.rmtree(storage, ignore_errors=True)
-        return running
-
-    def _cached(self, population: Population) -> Path:
-        return data.DATA_ROOT / "archives" / f"orthanc-{population_tag(population)}"
 
     def populate(
         self, settings: Settings, population: Population, log: Callable[[str], None]
@@ -434,7 +442,7 @@ def send_folders(settings: Settings, port: int, folders: list[Path], tag: str) -
 # DCMTK dcmqrscp
 
 
-class DcmqrscpArchive(Archive):
+class DcmqrscpArchive(FolderArchive):
     key = "dcmqrscp"
     label = "DCMTK dcmqrscp"
 
@@ -455,15 +463,6 @@ class DcmqrscpArchive(Archive):
         child.wait_listening(port, 60)
         return Running(child, port)
 
-    def start_empty(self, settings: Settings, dest_port: int) -> Running:
-        tag = uuid.uuid4().hex[:8]
-        area = settings.workdir / f"dcmqr-{tag}"
-        running = self._start(settings, area, dest_port, f"dcmqrscp-empty-{tag}")
-        running.cleanup = lambda: shutil.rmtree(area, ignore_errors=True)
-        return running
-
-    def _cached(self, population: Population) -> Path:
-        return data.DATA_ROOT / "archives" / f"dcmqrscp-{population_tag(population)}"
 
     def populate(
         self, settings: Settings, population: Population, log: Callable[[str], None]
