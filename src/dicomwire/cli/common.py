@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import ssl
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .progress import ProgressLine
@@ -246,3 +247,23 @@ def describe_status(status: Any, service: str) -> str:
     text = f"0x{code:04X}" + (f" ({hit[1]})" if hit else "")
     comment = str(status.get("ErrorComment", "") or "").strip()
     return f"{text}: {comment}" if comment else text
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run_until_stopped(stop: Callable[[], None]) -> None:
+    """Wait for Ctrl-C or SIGTERM, then call ``stop`` (servers: listen, serve).
+
+    SIGINT is handled explicitly too: a shell starts background jobs with
+    SIGINT ignored, and Python would keep ignoring it.
+    """
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _interrupt)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()

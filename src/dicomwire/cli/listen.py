@@ -12,14 +12,20 @@ import argparse
 import logging
 import os
 import re
-import signal
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .common import CLIError, add_tls_options, add_verbosity, setup_logging, tls_context
+from .common import (
+    CLIError,
+    add_tls_options,
+    add_verbosity,
+    run_until_stopped,
+    setup_logging,
+    tls_context,
+)
 
 LOGGER = logging.getLogger("dicomwire.listen")
 
@@ -195,10 +201,6 @@ def create_folder(root: Path) -> None:
         raise CLIError(f"cannot create {root}: {exc}") from exc
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM stops the listener the way Ctrl-C does."""
-    raise KeyboardInterrupt
-
 
 def run(args: argparse.Namespace) -> int:
     setup_logging(args)
@@ -216,13 +218,5 @@ def run(args: argparse.Namespace) -> int:
         f"listening on {args.bind or '*'}:{args.port} as {args.ae_title}, writing to {root}",
         file=sys.stderr,
     )
-    # SIGINT too: a shell starts background jobs with SIGINT ignored.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _interrupt)
-    try:
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.shutdown()
+    run_until_stopped(server.shutdown)
     return 0

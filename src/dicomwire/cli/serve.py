@@ -7,10 +7,9 @@ file (``--config``), in that order of precedence; see dicomwire.node.config.
 from __future__ import annotations
 
 import argparse
-import signal
 from typing import Any
 
-from .common import CLIError, add_verbosity, setup_logging
+from .common import CLIError, add_verbosity, run_until_stopped, setup_logging
 
 
 def register(sub: Any) -> None:
@@ -109,9 +108,6 @@ def load_config(args: argparse.Namespace) -> Any:
         raise CLIError(str(exc)) from exc
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
 
 def run(args: argparse.Namespace) -> int:
     import logging
@@ -129,13 +125,5 @@ def run(args: argparse.Namespace) -> int:
         node.start()
     except Exception as exc:
         raise CLIError(f"cannot start: {exc}") from exc
-    # SIGINT too: a shell starts background jobs with SIGINT ignored.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _interrupt)
-    try:
-        signal.pause()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.stop()
+    run_until_stopped(node.stop)
     return 0
