@@ -28,6 +28,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
+from .file_meta import encode_file_meta
+
 LOGGER = logging.getLogger("dicomwire.events")
 
 
@@ -240,16 +242,6 @@ def _check_lengths(ds: Dataset) -> None:
             raise ValueError(
                 f"element {tag} announces {raw.length} bytes but only {len(raw.value)} follow"
             )
-
-
-def encode_file_meta(meta: FileMetaDataset) -> bytes:
-    """Preamble, ``DICM`` and the group 0002 elements (PS3.10 7.1)."""
-    from pydicom.filewriter import write_file_meta_info
-
-    buffer = BytesIO()
-    buffer.write(b"\x00" * 128 + b"DICM")
-    write_file_meta_info(buffer, meta, enforce_standard=True)  # type: ignore[arg-type]
-    return buffer.getvalue()
 
 
 class HandlerRegistry:

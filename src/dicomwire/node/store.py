@@ -27,7 +27,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
-from ..events import encode_file_meta
+from ..file_meta import encode_file_meta
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _PIXEL_DATA_GROUP = 0x7FE0
