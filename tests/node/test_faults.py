@@ -203,10 +203,10 @@ def test_index_failure_after_the_write_removes_the_file(
     """The database goes away between the write and the commit: the file goes too."""
     node = run_node(NodeConfig(data_dir=tmp_path / "data"))
 
-    def unavailable(self: Index, record: Any, on_duplicate: str = "keep") -> str:
+    def unavailable(self: Index, requests: Any) -> list[str]:
         raise OperationalError("INSERT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(Index, "add", unavailable)
+    monkeypatch.setattr(Index, "add_many", unavailable)
     status, _uid = send(node.config.port)
     assert status == OUT_OF_RESOURCES
     assert not files_of(node.config.data_dir)

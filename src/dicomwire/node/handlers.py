@@ -18,6 +18,7 @@ from pydicom.dataset import Dataset
 
 from ..events import DatasetDecodeError
 from .config import NodeConfig
+from .group_commit import GroupCommit
 from .index import DuplicateInstance, Index, MissingAttributes, QueryError
 from .store import FileStore, InvalidUID, read_header
 
@@ -65,6 +66,7 @@ class NodeHandlers:
         self.config = config
         self.index = index
         self.store = store
+        self.commits = GroupCommit(index)
         self._identified: set[int] = set()  # id() of associations with a verified user
         self._lock = threading.Lock()
 
@@ -198,7 +200,7 @@ class NodeHandlers:
             LOGGER.error("cannot write %s: %s", relative, exc)
             return _status(OUT_OF_RESOURCES, f"cannot write the file: {exc.strerror or exc}")
         try:
-            outcome = self.index.add(record, on_duplicate=policy)
+            outcome = self.commits.add(record, on_duplicate=policy)
         except DuplicateInstance:
             LOGGER.info("duplicate %s refused", record.sop_instance_uid)
             return _status(DUPLICATE, "this SOP Instance UID is already stored")

@@ -17,7 +17,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,19 +125,47 @@ class Index:
         instance only fills in values that are still empty. A study stays
         with the patient it was first filed under, and a series with its study.
         """
-        if on_duplicate not in DUPLICATE_POLICIES:
-            raise ValueError(f"on_duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
+        outcome = self.add_many([(record, on_duplicate)])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def add_many(self, requests: Sequence[tuple[InstanceRecord, str]]) -> list[str | Exception]:
+        """Index several instances in one transaction: one commit (one fsync) for all.
+
+        This is the group commit of a node storing from several associations
+        at once. Each instance runs in its own savepoint, so one that fails
+        (a duplicate refused, a value the database rejects) is rolled back
+        alone: its exception is returned in its place and the others are
+        committed. A failed commit raises for all of them.
+        """
+        for _record, policy in requests:
+            if policy not in DUPLICATE_POLICIES:
+                raise ValueError(f"on_duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
         for attempt in range(_ATTEMPTS):
             try:
                 with write_transaction(self._engine) as conn:
-                    return self._add(conn, record, on_duplicate)
-            except _LostRace:
-                continue
+                    return [self._add_one(conn, record, policy) for record, policy in requests]
             except DBAPIError as exc:
                 if attempt == _ATTEMPTS - 1 or not _transient(exc):
                     raise
-                LOGGER.info("retrying the index of %s: %s", record.sop_instance_uid, exc.orig)
-        raise RuntimeError(f"could not index {record.sop_instance_uid}")
+                LOGGER.info("retrying the index of %d instance(s): %s", len(requests), exc.orig)
+        raise RuntimeError("could not index the instances")
+
+    def _add_one(self, conn: Connection, record: InstanceRecord, policy: str) -> str | Exception:
+        for _attempt in range(_ATTEMPTS):
+            try:
+                with conn.begin_nested():
+                    return self._add(conn, record, policy)
+            except _LostRace:
+                continue  # another writer indexed it meanwhile: now it is a duplicate
+            except DuplicateInstance as exc:
+                return exc
+            except DBAPIError as exc:
+                if _transient(exc):
+                    raise  # the whole transaction is run again
+                return exc
+        return RuntimeError(f"could not index {record.sop_instance_uid}")
 
     def _add(self, conn: Connection, record: InstanceRecord, policy: str) -> str:
         existing = conn.execute(
@@ -176,9 +204,12 @@ class Index:
         patient = conn.execute(select(patients).where(patients.c.id == study.patient_fk)).one()
         if patient.patient_id == record.patient_id:
             _fill(conn, patients, patient, columns["patient"])
-        row = _upsert(
-            conn, series, "series_instance_uid", {**columns["series"], "study_fk": study.id}
-        )
+        # Most instances join a series that exists: look before trying an insert.
+        row = _row(conn, series, "series_instance_uid", record.series_instance_uid)
+        if row is None:
+            row = _upsert(
+                conn, series, "series_instance_uid", {**columns["series"], "study_fk": study.id}
+            )
         _fill(conn, series, row, columns["series"])
         return int(row.id)
 

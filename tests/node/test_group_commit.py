@@ -1,0 +1,111 @@
+"""Group commit: the rows of concurrent stores share one transaction, and
+nobody hears "committed" before its own row is (node/group_commit.py)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from test_index import make_dataset, write
+
+from dicomwire.node.group_commit import GroupCommit
+from dicomwire.node.index import DuplicateInstance, Index
+from dicomwire.node.records import InstanceRecord
+
+THREADS = 8
+
+
+def records(data_dir: Path, count: int, study: str = "1") -> list[InstanceRecord]:
+    return [write(data_dir, make_dataset(study, str(n % 3 + 1), str(n + 1))) for n in range(count)]
+
+
+class Gate:
+    """Holds the first group's commit until every other thread is queued behind it."""
+
+    def __init__(self, commits: GroupCommit, others: int) -> None:
+        self.commits, self.others = commits, others
+        self.groups: list[int] = []
+        self.real = commits.index.add_many
+
+    def add_many(self, requests: Any) -> list[str | Exception]:
+        if not self.groups:
+            pause = threading.Event()
+            for _ in range(1000):  # at most 10 s
+                if len(self.commits._waiting) >= self.others:
+                    break
+                pause.wait(0.01)
+        self.groups.append(len(requests))
+        return self.real(requests)
+
+
+def run_threads(commits: GroupCommit, work: list[tuple[InstanceRecord, str]]) -> list[Any]:
+    outcomes: list[Any] = [None] * len(work)
+
+    def one(i: int) -> None:
+        try:
+            outcomes[i] = commits.add(*work[i])
+        except Exception as exc:  # collected for the assertions
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def test_waiting_rows_are_committed_together(index_url: str, data_dir: Path) -> None:
+    index = Index(index_url, data_dir)
+    commits = GroupCommit(index)
+    gate = Gate(commits, THREADS - 1)
+    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
+    work = [(r, "keep") for r in records(data_dir, THREADS)]
+    assert run_threads(commits, work) == ["stored"] * THREADS
+    assert gate.groups == [1, THREADS - 1]  # the first alone, then everybody who waited
+    assert index.counts()["instances"] == THREADS
+
+
+def test_one_refused_row_leaves_the_others_committed(index_url: str, data_dir: Path) -> None:
+    index = Index(index_url, data_dir)
+    first, *rest = records(data_dir, 4)
+    index.add(first)
+    commits = GroupCommit(index)
+    gate = Gate(commits, 4)
+    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
+    work = [(first, "keep"), (first, "reject"), *[(r, "reject") for r in rest]]
+    outcomes = run_threads(commits, work)
+    assert outcomes[0] == "kept"
+    assert isinstance(outcomes[1], DuplicateInstance)
+    assert outcomes[2:] == ["stored"] * 3
+    assert index.counts()["instances"] == 4
+
+
+def test_a_failed_commit_fails_its_group_only(
+    sqlite_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = Index(sqlite_url, data_dir)
+    commits = GroupCommit(index)
+    failing, later = records(data_dir, 2)
+    real = index.add_many
+
+    def down(requests: Any) -> list[str]:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(index, "add_many", down)
+    with pytest.raises(OperationalError):
+        commits.add(failing)
+    monkeypatch.setattr(index, "add_many", real)
+    assert commits.add(later) == "stored"
+    assert index.instance(failing.sop_instance_uid) is None
+
+
+def test_alone_it_commits_at_once(sqlite_url: str, data_dir: Path) -> None:
+    index = Index(sqlite_url, data_dir)
+    commits = GroupCommit(index)
+    for record in records(data_dir, 3):
+        assert commits.add(record, "reject") == "stored"
+        assert index.instance(record.sop_instance_uid) is not None  # committed on return
