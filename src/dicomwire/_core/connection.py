@@ -206,16 +206,42 @@ class Connection:
             self._fire(Event.EVT17)
 
     def receive_data(self, data: Buffer, now: float) -> None:
-        """Feed received bytes; decoded PDUs drive the machine in order."""
+        """Feed received bytes; decoded PDUs drive the machine in order.
+
+        The bytes are copied, and the events keep no reference to ``data``.
+        """
         self._now = now
         if self._error is not None:
             # The stream lost its framing at the invalid PDU, which AA-1/AA-7/
             # AA-8 already answered: nothing after it can be read as a PDU.
             return
         self.reader.feed(data)
+        self._read_pdus(zero_copy=False)
+
+    def receive_buffer(self) -> memoryview:
+        """A writable buffer for the driver to ``recv_into`` (then :meth:`received`).
+
+        Receiving into the reader's own buffer spares a copy of every P-DATA
+        payload. The PDV data of the :class:`DataIndication` events that
+        :meth:`received` queues are views of this buffer, so the driver must
+        take those events before it asks for the buffer again.
+        """
+        return self.reader.get_buffer()
+
+    def received(self, count: int, now: float) -> None:
+        """``count`` bytes were written into the last :meth:`receive_buffer`."""
+        self._now = now
+        if self._error is not None:
+            return  # as in receive_data(): the stream has no framing left
+        self.reader.buffer_updated(count)
+        self._read_pdus(zero_copy=True)
+
+    def _read_pdus(self, zero_copy: bool) -> None:
+        next_pdu = self.reader.next_pdu
+        events = self._events
         while self.state is not State.STA1:
             try:
-                pdu = self.reader.next_pdu()
+                pdu = next_pdu(zero_copy)
             except PDUError as exc:
                 self._error = exc
                 self._abort_description = str(exc)
@@ -227,11 +253,11 @@ class Connection:
             # at a time must not hold the association open for ever.
             self._touch()
             if self.pdu_log is not None:
-                self.pdu_log.append(("recv", pdu))
+                self.pdu_log.append(("recv", _owned(pdu) if zero_copy else pdu))
             if self.state is State.STA6 and type(pdu) is P_DATA_TF:
                 # The hot path, taken from the table once at import (DT-2:
                 # P-DATA indication, stay in Sta6) instead of per PDU.
-                self._events.append(DataIndication(pdu))
+                events.append(DataIndication(pdu))
                 continue
             self._pdu = pdu
             self._fire(_RECEIVE_EVENT[type(pdu)])
@@ -450,6 +476,18 @@ class Connection:
     def _start_artim(self) -> None:
         timeout = self.config.artim_timeout
         self._artim = None if timeout is None else self._now + timeout
+
+
+def _owned(pdu: PDU) -> PDU:
+    """``pdu`` with its PDV data copied out of the receive buffer (for the PDU log)."""
+    if type(pdu) is not P_DATA_TF:
+        return pdu
+    return P_DATA_TF(
+        tuple(
+            PresentationDataValue(v.context_id, v.is_command, v.is_last, bytes(v.data))
+            for v in pdu.pdvs
+        )
+    )
 
 
 def pdvs_of(events: Sequence[UpperEvent]) -> list[P_DATA_TF]:

@@ -102,6 +102,9 @@ _HEADER_SIZE = _PDU_HEADER.size
 _PDV_HEADER_SIZE = _PDV_HEADER.size
 _FIXED_BODY_LENGTH = 4  # A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT bodies
 _PDATA_HARD_CAP = 64 << 20  # applies when no maximum was negotiated
+# Receive buffer of a PDUReader: a few dozen 16 KiB PDUs per recv_into(),
+# small enough to stay in the CPU cache between the kernel's copy and ours.
+_READ_BUFFER_SIZE = 256 * 1024
 _MAX_U32 = 0xFFFFFFFF
 
 _ITEM_APPLICATION_CONTEXT = 0x10
@@ -156,13 +159,15 @@ class PresentationDataValue:
     """One PDV item of a P-DATA-TF (PS3.8 section 9.3.5.1 and Annex E.2).
 
     ``is_command`` and ``is_last`` are bits 0 and 1 of the message control
-    header.
+    header. ``data`` is ``bytes``, except from a zero-copy read
+    (:meth:`PDUReader.next_pdu`), where it is a read-only view of the
+    reader's buffer that the receiver must consume before reading on.
     """
 
     context_id: int
     is_command: bool
     is_last: bool
-    data: bytes
+    data: bytes | memoryview
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,8 +368,9 @@ def _decode_associate_rj(body: memoryview) -> A_ASSOCIATE_RJ:
     return A_ASSOCIATE_RJ(result, source, reason)
 
 
-def _decode_p_data(body: memoryview) -> P_DATA_TF:
-    # The hot path: one unpack per PDV and exactly one copy of each fragment.
+def _decode_p_data(body: memoryview, zero_copy: bool = False) -> P_DATA_TF:
+    # The hot path: one unpack per PDV and at most one copy of each fragment;
+    # none with ``zero_copy``, the data then being views of ``body``.
     pdvs: list[PresentationDataValue] = []
     offset = 0
     end = len(body)
@@ -378,7 +384,9 @@ def _decode_p_data(body: memoryview) -> P_DATA_TF:
         stop = offset + 4 + length
         if stop > end:
             raise PDUError("PDV item overruns the P-DATA-TF")
-        data = bytes(body[offset + _PDV_HEADER_SIZE : stop])
+        data: bytes | memoryview = body[offset + _PDV_HEADER_SIZE : stop]
+        if not zero_copy:
+            data = bytes(data)
         pdvs.append(
             PresentationDataValue(
                 context_id, bool(control & _MCH_COMMAND), bool(control & _MCH_LAST), data
@@ -459,7 +467,7 @@ def decode_pdu(data: bytes | bytearray | memoryview) -> PDU:
 
 
 class PDUReader:
-    """Incremental PDU reader (PS3.8 section 9.3): feed bytes, take PDUs.
+    """Incremental PDU reader (PS3.8 section 9.3): receive bytes, take PDUs.
 
     Lengths are checked when the 6-byte header arrives, so a peer cannot make
     this buffer more than the configured maximum. ``max_pdata_length`` is the
@@ -467,38 +475,142 @@ class PDUReader:
     to the Maximum Length it announced (PS3.8 Annex D.1) once negotiated; 0
     means unlimited by negotiation and falls back to a 64 MiB cap.
     After ``next_pdu`` raises, the reader must not be used again.
+
+    Bytes come in two ways. ``feed`` copies them in. ``get_buffer`` and
+    ``buffer_updated`` let a driver ``recv_into`` the reader's own buffer
+    (the shape of :class:`asyncio.BufferedProtocol`), so that a P-DATA
+    payload is never copied on its way to the DIMSE layer: with
+    ``next_pdu(zero_copy=True)`` a PDV's data is a read-only view of that
+    buffer, valid until the next ``get_buffer`` or ``feed``.
     """
 
-    __slots__ = ("_buffer", "max_other_length", "max_pdata_length")
+    __slots__ = (
+        "_buffer",
+        "_capacity",
+        "_end",
+        "_readable",
+        "_start",
+        "_writable",
+        "max_other_length",
+        "max_pdata_length",
+    )
 
-    def __init__(self, max_pdata_length: int, max_other_length: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        max_pdata_length: int,
+        max_other_length: int = 1 << 20,
+        buffer_size: int = _READ_BUFFER_SIZE,
+    ) -> None:
+        if buffer_size < _HEADER_SIZE:
+            raise ValueError(f"buffer_size {buffer_size} cannot hold a PDU header")
         self.max_pdata_length = max_pdata_length
         self.max_other_length = max_other_length
-        self._buffer = bytearray()
+        self._capacity = buffer_size
+        # Received bytes not yet returned as PDUs live in _buffer[_start:_end].
+        self._start = self._end = 0
+        self._allocate(buffer_size)
+
+    def _allocate(self, size: int) -> None:
+        """Switch to a new buffer of ``size`` bytes, keeping the unread bytes.
+
+        A new object rather than a resize: views handed out earlier keep the
+        old one alive instead of making the resize fail.
+        """
+        buffer = bytearray(size)
+        pending = self._end - self._start
+        if pending:
+            buffer[:pending] = self._readable[self._start : self._end]
+        self._buffer = buffer
+        self._writable = memoryview(buffer)
+        self._readable = self._writable.toreadonly()
+        self._start, self._end = 0, pending
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
-        """Append received bytes, in any chunking."""
-        self._buffer += data
+        """Append received bytes, in any chunking (one copy)."""
+        source = _as_byte_view(data)
+        offset, size = 0, len(source)
+        while offset < size:
+            target = self.get_buffer()
+            count = min(len(target), size - offset)
+            target[:count] = source[offset : offset + count]
+            self.buffer_updated(count)
+            offset += count
+
+    def get_buffer(self) -> memoryview:
+        """Return a non-empty writable view to receive the next bytes into.
+
+        Views returned by earlier ``next_pdu(zero_copy=True)`` calls are
+        invalid from here on: their bytes may be moved or overwritten.
+        """
+        start, end, size = self._start, self._end, len(self._buffer)
+        if start == end:
+            if size > self._capacity:
+                # A big PDU has gone: give the memory back.
+                self._start = self._end = 0
+                self._allocate(self._capacity)
+                return self._writable
+            start = end = self._start = self._end = 0
+        need = self._pending_length()
+        if start and (size - end < size >> 2 or start + need > size):
+            # Move the unread tail (at most one partial PDU when the driver
+            # parses after every read) to the front; memoryview assignment
+            # is a memmove, so overlapping is fine.
+            pending = end - start
+            self._writable[:pending] = self._writable[start:end]
+            self._start, self._end = 0, pending
+            end = pending
+        free = size - end
+        if free == 0 or (need > size and free < size >> 2):
+            # Grow with what arrives, never to a size merely announced.
+            self._allocate(min(2 * size, need) if need > size else 2 * size)
+        return self._writable[self._end :]
+
+    def buffer_updated(self, count: int) -> None:
+        """Record that ``count`` bytes were written into the last ``get_buffer`` view."""
+        if not 0 <= count <= len(self._buffer) - self._end:
+            raise ValueError(f"{count} bytes do not fit the buffer that was handed out")
+        self._end += count
+
+    def _pending_length(self) -> int:
+        """Total size of the PDU at the front, or the header size if not known yet."""
+        if self._end - self._start < _HEADER_SIZE:
+            return _HEADER_SIZE
+        return _HEADER_SIZE + int.from_bytes(self._buffer[self._start + 2 : self._start + 6], "big")
 
     def bytes_buffered(self) -> int:
         """Return how many received bytes are not yet part of a returned PDU."""
-        return len(self._buffer)
+        return self._end - self._start
 
     def _limit(self, pdu_type: int) -> int:
         if pdu_type == PDUType.P_DATA_TF:
             return self.max_pdata_length if self.max_pdata_length > 0 else _PDATA_HARD_CAP
         return self.max_other_length
 
-    def next_pdu(self) -> PDU | None:
+    def next_pdu(self, zero_copy: bool = False) -> PDU | None:
         """Return the next whole PDU, or ``None`` until one is buffered.
 
         Raises ``PDUTooLarge`` as soon as a header announces a length above
-        the limit, and ``PDUError`` for any other malformed PDU.
+        the limit, and ``PDUError`` for any other malformed PDU. With
+        ``zero_copy`` a P-DATA-TF's PDV data are views of the receive buffer
+        (see the class docstring); otherwise they are ``bytes``.
         """
-        buffer = self._buffer
-        if len(buffer) < _HEADER_SIZE:
+        start = self._start
+        available = self._end - start
+        if available < _HEADER_SIZE:
             return None
-        pdu_type, length = _PDU_HEADER.unpack_from(buffer, 0)
+        pdu_type, length = _PDU_HEADER.unpack_from(self._buffer, start)
+        total = _HEADER_SIZE + length
+        if pdu_type == PDUType.P_DATA_TF and available >= total and length:
+            # The hot path: a whole P-DATA-TF, checked as below but in one go.
+            limit = self.max_pdata_length if self.max_pdata_length > 0 else _PDATA_HARD_CAP
+            if length <= limit:
+                body = self._readable[start + _HEADER_SIZE : start + total]
+                try:
+                    pdu: PDU = _decode_p_data(body, zero_copy)
+                except (struct.error, IndexError, ValueError) as exc:
+                    raise PDUError(f"malformed P_DATA_TF: {exc}") from exc
+                self._start = start + total
+                return pdu
         _check_header(pdu_type, length)
         limit = self._limit(pdu_type)
         if length > limit:
@@ -506,15 +618,8 @@ class PDUReader:
                 f"{PDUType(pdu_type).name} PDU length {length} exceeds the maximum {limit}",
                 reason=AbortReason.INVALID_PDU_PARAMETER_VALUE,
             )
-        total = _HEADER_SIZE + length
-        if len(buffer) < total:
+        if available < total:
             return None
-        view = memoryview(buffer)
-        try:
-            pdu = _decode_body(pdu_type, view[_HEADER_SIZE:total])
-        finally:
-            # The bytearray cannot shrink while a view on it is alive.
-            view.release()
-        # CPython trims a bytearray's head in O(1), so this is not quadratic.
-        del buffer[:total]
+        pdu = _decode_body(pdu_type, self._readable[start + _HEADER_SIZE : start + total])
+        self._start = start + total
         return pdu

@@ -15,7 +15,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Union
 
 from .._core.connection import (
@@ -29,7 +29,7 @@ from ..dimse.commands import Message, encode_command
 from ..dimse.fragment import (
     Reassembler,
     ReceivedMessage,
-    iter_file_fragments,
+    iter_file_blocks,
     iter_fragments,
     max_fragment_size,
 )
@@ -63,8 +63,6 @@ class Link:
         self.peer_max_pdu = 16382
         self.closed = sock is None
         self.timed_out = False
-        self._buffer = bytearray(256 * 1024)
-        self._view = memoryview(self._buffer)
         self.on_pdu: Callable[[str, object], None] | None = None
 
     # -- writing --------------------------------------------------------------
@@ -101,34 +99,32 @@ class Link:
         """Fragment ``message`` (and its data set) into P-DATA-TF PDUs and send.
 
         A data set given as bytes or a memoryview is sent in slices without a
-        copy; a :class:`FileSlice` is streamed from its file in fragment-size
-        pieces, so a large instance never sits in memory.
+        copy; a :class:`FileSlice` is streamed from its file a block of many
+        fragments at a time, so a large instance never sits in memory
+        (PS3.7 Annex F, PS3.8 9.3.5).
         """
         size = max_fragment_size(self.peer_max_pdu)
         message.has_data_set = data_set is not None
-        pending = 0
+        send_pdata = self.conn.send_pdata
         for command, last in iter_fragments(encode_command(message), size):
-            self.conn.send_pdata(context_id, True, last, command)
-            pending += len(command)
-        for fragment, last in self._data_fragments(data_set, size):
-            self.conn.send_pdata(context_id, False, last, fragment)
-            pending += len(fragment)
-            # A file fragment lives in a reused buffer: it must leave now.
-            if pending >= _BATCH_BYTES or isinstance(data_set, FileSlice):
-                self.flush()
-                pending = 0
-        self.flush()
-
-    @staticmethod
-    def _data_fragments(
-        data_set: DataSetSource, size: int
-    ) -> Iterator[tuple[bytes | memoryview, bool]]:
-        if data_set is None:
-            return iter(())
+            # Not flushed yet: the command leaves with the first data block.
+            send_pdata(context_id, True, last, command)
         if isinstance(data_set, FileSlice):
             data_set.fileobj.seek(data_set.offset)
-            return iter_file_fragments(data_set.fileobj, data_set.length, size)
-        return iter_fragments(data_set, size)
+            for block in iter_file_blocks(data_set.fileobj, data_set.length, size):
+                for fragment, last in block:
+                    send_pdata(context_id, False, last, fragment)
+                # The block's buffer is reused for the next one: send it now.
+                self.flush()
+        elif data_set is not None:
+            pending = 0
+            for fragment, last in iter_fragments(data_set, size):
+                send_pdata(context_id, False, last, fragment)
+                pending += len(fragment)
+                if pending >= _BATCH_BYTES:
+                    self.flush()
+                    pending = 0
+        self.flush()
 
     def send_pdu(self, pdu: object) -> None:
         """Issue a primitive through the core and write its PDU."""
@@ -152,20 +148,28 @@ class Link:
             return self._timer_fired(deadline, now)
         try:
             self.sock.settimeout(None if wake is None else wake - now)
-            count = self.sock.recv_into(self._buffer)
+            # Straight into the PDU reader's buffer: the P-DATA payloads are
+            # then handed to the reassembler as views, never copied here.
+            count = self.sock.recv_into(self.conn.receive_buffer())
         except (TimeoutError, ssl.SSLWantReadError):
             return self._timer_fired(deadline, self.clock())
         except OSError as exc:
             LOGGER.debug("read failed: %s", exc)
             count = 0
+        self._take_in(count)
+        return True
+
+    def _take_in(self, count: int) -> None:
+        """Process ``count`` bytes received into the core's buffer (0: lost)."""
         if count == 0:
             self._lost()
-            return True
-        self.conn.receive_data(self._view[:count], self.clock())
+            return
+        self.conn.received(count, self.clock())
         self._report_pdus()
+        # Must complete before the next receive_buffer(): the data indications
+        # hold views of that buffer.
         self._drain_core()
         self.flush()
-        return True
 
     def read_nowait(self) -> None:
         """Take in whatever has already arrived, without waiting.
@@ -178,19 +182,13 @@ class Link:
         assert self.sock is not None
         try:
             self.sock.settimeout(0.0)
-            count = self.sock.recv_into(self._buffer)
+            count = self.sock.recv_into(self.conn.receive_buffer())
         except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
             return
         except OSError as exc:
             LOGGER.debug("read failed: %s", exc)
             count = 0
-        if count == 0:
-            self._lost()
-            return
-        self.conn.receive_data(self._view[:count], self.clock())
-        self._report_pdus()
-        self._drain_core()
-        self.flush()
+        self._take_in(count)
 
     def _timer_fired(self, deadline: float | None, now: float) -> bool:
         timer = self.conn.get_timer()
