@@ -14,6 +14,7 @@ AE's contexts never changes these lists.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -90,12 +91,25 @@ def _to_uid(value: str | bytes | UID, what: str) -> UID:
             raise ValueError(f"{what} must be ASCII, got {value!r}") from None
     if not isinstance(value, str):
         raise TypeError(f"{what} must be str, bytes or UID, not {type(value).__name__}")
-    text = value.rstrip("\x00 ")
-    if not text or len(text) > _UID_MAX_LENGTH or _UID_SYNTAX.fullmatch(text) is None:
+    uid = _valid_uid(value.rstrip("\x00 "))
+    if uid is None:
         raise ValueError(
             f"invalid {what} {value!r}: a UID is 1 to 64 characters of digits "
             "separated by single dots (PS3.5 section 9.1)"
         )
+    return uid
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid_uid(text: str) -> UID | None:
+    """``text`` as a ``UID``, or None if it is not one.
+
+    Cached: every association names the same few hundred UIDs again (a
+    storescu proposal alone carries over a hundred contexts), and building
+    a pydicom ``UID`` is not free. ``UID`` is immutable, so sharing is safe.
+    """
+    if not text or len(text) > _UID_MAX_LENGTH or _UID_SYNTAX.fullmatch(text) is None:
+        return None
     return UID(text)
 
 

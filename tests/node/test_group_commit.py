@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from test_index import make_dataset, write
 
 from dicomwire.node.group_commit import GroupCommit
@@ -109,3 +109,55 @@ def test_alone_it_commits_at_once(sqlite_url: str, data_dir: Path) -> None:
     for record in records(data_dir, 3):
         assert commits.add(record, "reject") == "stored"
         assert index.instance(record.sop_instance_uid) is not None  # committed on return
+
+
+def test_a_row_the_database_rejects_fails_alone(
+    index_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run plainly first, then again with a savepoint per row to find the bad one."""
+    index = Index(index_url, data_dir)
+    group = records(data_dir, 4)
+    bad = group[2].sop_instance_uid
+    real = Index._add
+
+    def picky(self: Index, conn: Any, record: InstanceRecord, policy: str) -> str:
+        if record.sop_instance_uid == bad:
+            raise DataError("INSERT", {}, Exception("value too long"))
+        return real(self, conn, record, policy)
+
+    monkeypatch.setattr(Index, "_add", picky)
+    outcomes = index.add_many([(r, "keep") for r in group])
+    assert isinstance(outcomes[2], DataError)
+    assert [outcomes[i] for i in (0, 1, 3)] == ["stored"] * 3
+    assert index.counts()["instances"] == 3
+    assert index.instance(bad) is None
+
+
+def test_folders_are_synced_once_before_the_commit(sqlite_url: str, data_dir: Path) -> None:
+    index = Index(sqlite_url, data_dir)
+    synced: list[list[Path]] = []
+    indexed_then: list[int] = []
+
+    def sync(folders: Any) -> None:
+        synced.append(list(folders))
+        indexed_then.append(index.counts()["instances"])
+
+    commits = GroupCommit(index, sync)
+    gate = Gate(commits, 3)
+    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
+    group = records(data_dir, 4)
+    folders = [data_dir / "a", data_dir / "b", data_dir / "a", data_dir / "b"]
+    outcomes: list[Any] = [None] * 4
+
+    def one(i: int) -> None:
+        outcomes[i] = commits.add(group[i], "keep", folders[i])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes == ["stored"] * 4
+    assert [len(f) for f in synced] == [1, 3]  # the first alone, then the other three
+    assert indexed_then == [0, 1]  # each group's folders before its rows
+    assert {f for group_folders in synced for f in group_folders} == set(folders)

@@ -66,7 +66,7 @@ class NodeHandlers:
         self.config = config
         self.index = index
         self.store = store
-        self.commits = GroupCommit(index)
+        self.commits = GroupCommit(index, store.sync_folders)
         self._identified: set[int] = set()  # id() of associations with a verified user
         self._lock = threading.Lock()
 
@@ -184,7 +184,7 @@ class NodeHandlers:
     def _keep(self, event: Any, data: bytes | None, record: Any, relative: str) -> int | Dataset:
         policy = self.config.on_duplicate
         try:
-            existing = self.index.instance(record.sop_instance_uid)
+            existing = self.index.path_of(record.sop_instance_uid)
         except Exception as exc:  # the database is down: nothing written, try again later
             LOGGER.error("cannot look up %s: %s", record.sop_instance_uid, exc)
             return _status(OUT_OF_RESOURCES, "the index is unavailable")
@@ -195,12 +195,13 @@ class NodeHandlers:
             LOGGER.info("duplicate %s refused", record.sop_instance_uid)
             return _status(DUPLICATE, "this SOP Instance UID is already stored")
         try:
-            self.store.write(relative, event.file_meta, data, event.dataset_path)
+            # The folder is fsynced with the others of the commit group (group_commit.py).
+            self.store.write(relative, event.file_meta, data, event.dataset_path, False)
         except OSError as exc:
             LOGGER.error("cannot write %s: %s", relative, exc)
             return _status(OUT_OF_RESOURCES, f"cannot write the file: {exc.strerror or exc}")
         try:
-            outcome = self.commits.add(record, on_duplicate=policy)
+            outcome = self.commits.add(record, policy, self.store.folder_of(relative))
         except DuplicateInstance:
             LOGGER.info("duplicate %s refused", record.sop_instance_uid)
             return _status(DUPLICATE, "this SOP Instance UID is already stored")
@@ -209,8 +210,8 @@ class NodeHandlers:
             if existing is None:
                 self.store.delete(relative)  # nothing indexed that is not on disk, and vice versa
             return _status(OUT_OF_RESOURCES, "the index is unavailable")
-        if existing is not None and existing.path != relative and outcome == "replaced":
-            self.store.delete(existing.path)
+        if existing is not None and existing != relative and outcome == "replaced":
+            self.store.delete(existing)
         LOGGER.info("stored %s from %s (%s)", record.sop_instance_uid,
                     event.assoc.requestor.ae_title, outcome)  # fmt: skip
         return 0x0000

@@ -134,25 +134,39 @@ class Index:
         """Index several instances in one transaction: one commit (one fsync) for all.
 
         This is the group commit of a node storing from several associations
-        at once. Each instance runs in its own savepoint, so one that fails
-        (a duplicate refused, a value the database rejects) is rolled back
-        alone: its exception is returned in its place and the others are
-        committed. A failed commit raises for all of them.
+        at once. An instance that fails (a duplicate refused, a value the
+        database rejects) fails alone: its exception is returned in its
+        place and the others are committed. The group is first run plainly;
+        only when one of them fails that way is it run again with a
+        savepoint per instance. A failed commit raises for all of them.
         """
         for _record, policy in requests:
             if policy not in DUPLICATE_POLICIES:
                 raise ValueError(f"on_duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
+        isolated = False
         for attempt in range(_ATTEMPTS):
             try:
                 with write_transaction(self._engine) as conn:
-                    return [self._add_one(conn, record, policy) for record, policy in requests]
+                    return [self._add_one(conn, r, p, isolated) for r, p in requests]
+            except _LostRace:
+                isolated = len(requests) > 1  # alone, it just runs again
             except DBAPIError as exc:
-                if attempt == _ATTEMPTS - 1 or not _transient(exc):
+                if not _transient(exc) and (isolated or len(requests) == 1):
                     raise
-                LOGGER.info("retrying the index of %d instance(s): %s", len(requests), exc.orig)
+                if attempt == _ATTEMPTS - 1:
+                    raise
+                isolated = isolated or not _transient(exc)
+                LOGGER.info("indexing %d instance(s) again: %s", len(requests), exc.orig)
         raise RuntimeError("could not index the instances")
 
-    def _add_one(self, conn: Connection, record: InstanceRecord, policy: str) -> str | Exception:
+    def _add_one(
+        self, conn: Connection, record: InstanceRecord, policy: str, isolated: bool
+    ) -> str | Exception:
+        if not isolated:
+            try:
+                return self._add(conn, record, policy)
+            except DuplicateInstance as exc:  # raised before anything is written
+                return exc
         for _attempt in range(_ATTEMPTS):
             try:
                 with conn.begin_nested():
@@ -243,6 +257,19 @@ class Index:
                 )
             ).first()
         return _stored(row) if row is not None else None
+
+    def path_of(self, sop_instance_uid: str) -> str | None:
+        """Where an indexed instance's file is (relative), or None if it is not indexed.
+
+        The storage SCP asks this for every instance it receives, so it reads
+        one row of one table (``instance()`` joins all four).
+        """
+        statement = select(instances.c.path).where(
+            instances.c.sop_instance_uid == sop_instance_uid
+        )
+        with self._engine.connect() as conn:  # one statement: its own snapshot
+            path = conn.execute(statement).scalar()
+        return None if path is None else str(path)
 
     def instances(self) -> Iterator[StoredInstance]:
         """Every indexed instance, in the order they were first indexed."""

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -72,12 +72,19 @@ class FileStore:
         return path
 
     def write(
-        self, relative: str, meta: FileMetaDataset, data: bytes | None, spooled: str | None
+        self,
+        relative: str,
+        meta: FileMetaDataset,
+        data: bytes | None,
+        spooled: str | None,
+        sync_folder: bool = True,
     ) -> int:
         """Write preamble + file meta + data set durably; returns the file size.
 
         The data set comes from memory (``data``) or is copied from the
-        receiver's spool file (``spooled``) without loading it.
+        receiver's spool file (``spooled``) without loading it. With
+        ``sync_folder=False`` the caller fsyncs the folder itself (see
+        :meth:`sync_folders`) before relying on the file being there.
         """
         path = self.absolute(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +101,18 @@ class FileStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
             raise
-        _fsync_dir(path.parent)
+        if sync_folder:
+            _fsync_dir(path.parent)
         return size
+
+    def folder_of(self, relative: str) -> Path:
+        return self.absolute(relative).parent
+
+    @staticmethod
+    def sync_folders(folders: Iterable[Path]) -> None:
+        """Make the renames into these folders durable: one fsync per folder, not per file."""
+        for folder in set(folders):
+            _fsync_dir(folder)
 
     @contextlib.contextmanager
     def lock(self, uid: str) -> Iterator[None]:
