@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import socket
 import ssl
 import time
@@ -34,7 +35,7 @@ from ..dimse.fragment import (
     max_fragment_size,
 )
 from ..services.encoding import FileSlice
-from ..transport.tcp import TransportError, send_buffers
+from ..transport.tcp import TransportError, poll_milliseconds, send_buffers
 
 LOGGER = logging.getLogger("dicomwire.link")
 
@@ -64,6 +65,16 @@ class Link:
         self.closed = sock is None
         self.timed_out = False
         self.on_pdu: Callable[[str, object], None] | None = None
+        # A plain TCP socket is made non-blocking once and waited on with
+        # poll(): a socket timeout would cost an ioctl per settimeout() and a
+        # poll per call, doubling the system calls of a C-ECHO exchange.
+        # TLS keeps socket timeouts, since an SSL socket can hold decrypted
+        # bytes that poll() cannot see.
+        self._poller: select.poll | None = None
+        if sock is not None and not isinstance(sock, ssl.SSLSocket):
+            sock.setblocking(False)
+            self._poller = select.poll()
+            self._poller.register(sock, select.POLLIN)
 
     # -- writing --------------------------------------------------------------
 
@@ -81,13 +92,15 @@ class Link:
         buffers = self.conn.data_to_send()
         if buffers and not self.closed:
             assert self.sock is not None
+            timeout = self.conn.config.network_timeout
             try:
-                # The socket keeps the timeout of the last read: 0 after
-                # read_nowait(), a sliver before a deadline. A send gets its
-                # own bound: a peer that stops reading is dropped after the
-                # network timeout, and a busy one is not dropped at once.
-                self.sock.settimeout(self.conn.config.network_timeout)
-                send_buffers(self.sock, buffers)
+                if self._poller is None:
+                    # The socket keeps the timeout of the last read: 0 after
+                    # read_nowait(), a sliver before a deadline. A send gets
+                    # its own bound: a peer that stops reading is dropped
+                    # after the network timeout, a busy one not at once.
+                    self.sock.settimeout(timeout)
+                send_buffers(self.sock, buffers, timeout)
             except TransportError as exc:
                 LOGGER.debug("write failed: %s", exc)
                 self._lost()
@@ -147,11 +160,16 @@ class Link:
         if wake is not None and wake <= now:
             return self._timer_fired(deadline, now)
         try:
-            self.sock.settimeout(None if wake is None else wake - now)
+            if self._poller is not None:
+                if not self._poller.poll(poll_milliseconds(None if wake is None else wake - now)):
+                    return self._timer_fired(deadline, self.clock())
+            else:
+                self.sock.settimeout(None if wake is None else wake - now)
             # Straight into the PDU reader's buffer: the P-DATA payloads are
             # then handed to the reassembler as views, never copied here.
             count = self.sock.recv_into(self.conn.receive_buffer())
-        except (TimeoutError, ssl.SSLWantReadError):
+        except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
+            # A timeout, or (rarely) poll() saw data that was gone by recv.
             return self._timer_fired(deadline, self.clock())
         except OSError as exc:
             LOGGER.debug("read failed: %s", exc)
@@ -181,7 +199,8 @@ class Link:
             return
         assert self.sock is not None
         try:
-            self.sock.settimeout(0.0)
+            if self._poller is None:
+                self.sock.settimeout(0.0)
             count = self.sock.recv_into(self.conn.receive_buffer())
         except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
             return

@@ -7,6 +7,8 @@ the association layer deals with one exception type.
 
 from __future__ import annotations
 
+import math
+import select
 import socket
 import ssl
 from collections.abc import Sequence
@@ -72,8 +74,16 @@ def listen(address: tuple[str, int], backlog: int = 128) -> socket.socket:
     return sock
 
 
-def send_buffers(sock: socket.socket, buffers: Sequence[Buffer]) -> None:
-    """Write every buffer, in order, with as few system calls as possible."""
+def send_buffers(
+    sock: socket.socket, buffers: Sequence[Buffer], timeout: float | None = None
+) -> None:
+    """Write every buffer, in order, with as few system calls as possible.
+
+    On a non-blocking socket (timeout 0, as the association driver keeps a
+    plain TCP socket) this waits for room itself, up to ``timeout`` seconds
+    (None: for ever) each time no byte can be written; otherwise the
+    socket's own timeout applies.
+    """
     if isinstance(sock, ssl.SSLSocket):
         # SSLSocket has no sendmsg(); small buffers are joined to save records.
         for buf in _coalesce(buffers):
@@ -83,9 +93,30 @@ def send_buffers(sock: socket.socket, buffers: Sequence[Buffer]) -> None:
     while pending:
         try:
             sent = sock.sendmsg(pending[:_IOV_MAX])
+        except BlockingIOError:
+            _wait_writable(sock, timeout)
+            continue
         except OSError as exc:
             raise TransportError(f"sending failed: {_describe(exc)}") from exc
         pending = _advance(pending, sent)
+
+
+def _wait_writable(sock: socket.socket, timeout: float | None) -> None:
+    """Block until ``sock`` can take more bytes; TransportError after ``timeout``."""
+    poller = select.poll()
+    poller.register(sock, select.POLLOUT)
+    if not poller.poll(poll_milliseconds(timeout)):
+        raise TransportError("sending failed: timed out")
+
+
+def poll_milliseconds(timeout: float | None) -> int:
+    """A timeout in seconds as ``poll()`` takes it: whole ms rounded up, -1 for none.
+
+    Rounding up means a wait never ends before its deadline.
+    """
+    if timeout is None:
+        return -1
+    return max(0, math.ceil(timeout * 1000))
 
 
 def _advance(pending: list[memoryview], sent: int) -> list[memoryview]:
