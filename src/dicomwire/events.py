@@ -29,8 +29,13 @@ from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
 from .file_meta import encode_file_meta
+from .flat_codec import decode_flat
 
 LOGGER = logging.getLogger("dicomwire.events")
+
+# Implicit and Explicit VR Little Endian (PS3.5 A.1, A.2): flat_codec's syntaxes.
+_IMPLICIT_LE = "1.2.840.10008.1.2"
+_FLAT_SYNTAXES = frozenset({_IMPLICIT_LE, "1.2.840.10008.1.2.1"})
 
 
 @dataclass(frozen=True)
@@ -209,10 +214,17 @@ class Event:
 def decode_dataset(data: bytes, transfer_syntax: UID) -> Dataset:
     """Decode a data set in ``transfer_syntax``; raise :class:`DatasetDecodeError`.
 
-    Every element is converted so that a corrupt value is found now, not
-    later inside a handler (the same check the seeds' services make).
+    Every element is checked so that a corrupt value is found now, not
+    later inside a handler (the same check the seeds' services make). Flat
+    little-endian data sets (C-FIND identifiers) take
+    :func:`~dicomwire.flat_codec.decode_flat`, which makes those checks
+    without converting every value; the rest are read and converted by pydicom.
     """
     try:
+        if transfer_syntax in _FLAT_SYNTAXES:
+            flat = decode_flat(data, transfer_syntax == _IMPLICIT_LE)
+            if flat is not None:
+                return flat
         if transfer_syntax.is_deflated:
             import zlib
 

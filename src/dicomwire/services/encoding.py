@@ -23,6 +23,8 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from ..flat_codec import encode_flat
+
 # Transfer syntaxes between which a data set can be converted by re-encoding.
 UNCOMPRESSED = frozenset(
     {
@@ -32,6 +34,9 @@ UNCOMPRESSED = frozenset(
         DeflatedExplicitVRLittleEndian,
     }
 )
+
+# The syntaxes flat_codec covers (PS3.5 A.1, A.2).
+_FLAT_SYNTAXES = frozenset({str(ImplicitVRLittleEndian), str(ExplicitVRLittleEndian)})
 
 # Explicit VRs whose length field is 4 bytes after 2 reserved bytes (PS3.5 7.1.2).
 _LONG_VRS = frozenset(
@@ -134,7 +139,16 @@ def dataset_transfer_syntax(ds: Dataset) -> str:
 
 
 def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
-    """Encode ``ds`` (without group 0002) in ``transfer_syntax`` (PS3.5 10)."""
+    """Encode ``ds`` (without group 0002) in ``transfer_syntax`` (PS3.5 10).
+
+    Flat data sets in Implicit or Explicit VR Little Endian (every C-FIND
+    identifier, in practice) take :func:`~dicomwire.flat_codec.encode_flat`,
+    which gives the same bytes several times faster; the rest take pydicom.
+    """
+    if transfer_syntax in _FLAT_SYNTAXES:
+        data = encode_flat(ds, transfer_syntax == ImplicitVRLittleEndian)
+        if data is not None:
+            return data  # every value is padded: the length is already even
     syntax = UID(transfer_syntax)
     fp = DicomBytesIO()
     fp.is_little_endian = syntax.is_little_endian
