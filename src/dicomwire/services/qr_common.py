@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 from pydicom.dataset import Dataset
@@ -135,11 +136,13 @@ class Operation:
     def request(self) -> Any:
         return self.received.command
 
-    @property
+    # Cached: both are read for every response, and neither changes while
+    # the operation runs.
+    @cached_property
     def message_id(self) -> int:
         return int(self.request.MessageID)
 
-    @property
+    @cached_property
     def syntax(self) -> str:
         """The transfer syntax negotiated for the context (PS3.8 7.1.1.13)."""
         return str(self.context.transfer_syntax[0])
