@@ -34,6 +34,8 @@ TIMEZONE_OFFSET = Tag(0x0008, 0x0201)
 NOT_MATCHED = frozenset({SPECIFIC_CHARACTER_SET, QUERY_RETRIEVE_LEVEL, TIMEZONE_OFFSET})
 # Values of these VRs are ASCII text; read from raw bytes when undecoded.
 _ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
+# Text in the data set's character set (PS3.5 6.1.2.3).
+_TEXT_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 # No matching is defined for binary and unknown values: return keys only.
 _NOT_MATCHABLE = frozenset(
     {"OB", "OD", "OF", "OL", "OV", "OW", "UN", "SS", "US", "SL", "UL", "SV", "UV", "FL", "FD", "AT"}
@@ -60,18 +62,52 @@ def element_vr(ds: Dataset, tag: int) -> str:
         return str(vr or "UN")
 
 
-def element_text(ds: Dataset, tag: int) -> str | None:
-    """The text of an element, values joined by ``\\``; ``None`` if absent."""
+def element_text(ds: Dataset, tag: int, encoding: str | None = None) -> str | None:
+    """The text of an element, values joined by ``\\``; ``None`` if absent.
+
+    ``encoding``: what :func:`single_byte_encoding` found for ``ds``; with
+    it, undecoded text of any string VR is decoded here directly rather
+    than through pydicom's conversion (which validates every value).
+    """
     item = ds.get_item(tag)
     if item is None:
         return None
-    if isinstance(item, RawDataElement) and element_vr(ds, tag) in _ASCII_VRS:
+    if isinstance(item, RawDataElement):
+        vr = element_vr(ds, tag)
         raw = item.value
-        return raw.decode("latin-1") if isinstance(raw, bytes) else value_text(raw)
+        if vr in _ASCII_VRS or (encoding is not None and vr in _TEXT_VRS):
+            if not isinstance(raw, bytes):
+                return value_text(raw)
+            return raw.decode(encoding or "latin-1", "replace" if encoding else "strict")
     try:
         return value_text(ds[tag].value)
     except (ValueError, TypeError):
         return None  # a value pydicom cannot decode is treated as absent
+
+
+# Character sets whose text needs no code-extension handling (PS3.3 C.12.1.1.2):
+# what pydicom would decode them with.
+_PLAIN_CHARSETS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1",
+                   "ISO_IR 192": "utf-8"}  # fmt: skip
+
+
+def single_byte_encoding(ds: Dataset) -> str | None:
+    """The codec for the text of ``ds`` when one plain codec reads it all, else None.
+
+    The default repertoire is read as Latin-1, as pydicom does, so a value
+    with undeclared accented letters reads the same either way.
+    """
+    item = ds.get_item(SPECIFIC_CHARACTER_SET)
+    if item is None:
+        return "latin-1"
+    raw = item.value
+    if isinstance(raw, bytes):
+        text = raw.decode("latin-1")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        return None  # several values: code extensions (ISO 2022)
+    return _PLAIN_CHARSETS.get(text.strip(" \0"))
 
 
 def value_text(value: object) -> str:

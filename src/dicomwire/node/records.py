@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pydicom.dataset import Dataset
 
 from .catalog import INDEXED
-from .identifiers import element_text
+from .identifiers import element_text, single_byte_encoding
 from .matching import normalize, stored_datetime, strip
 
 REQUIRED_UIDS = ("SOPInstanceUID", "SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID")
@@ -73,6 +73,7 @@ def first_value(vr: str, text: str | None) -> str:
 
 def record_from(header: Dataset, path: str, transfer_syntax_uid: str) -> InstanceRecord:
     """Extract what is indexed from ``header``; :class:`MissingAttributes` if it cannot be."""
+    encoding = single_byte_encoding(header)
     uids = {
         keyword: first_value("UI", element_text(header, INDEXED[keyword].tag))
         for keyword in REQUIRED_UIDS
@@ -85,7 +86,7 @@ def record_from(header: Dataset, path: str, transfer_syntax_uid: str) -> Instanc
         raise MissingAttributes(f"{', '.join(too_long)} longer than {_MAX_UID} characters")
     columns: dict[str, dict[str, str]] = {e: {} for e in ("patient", "study", "series", "instance")}
     for attribute in INDEXED.values():
-        value = first_value(attribute.vr, element_text(header, attribute.tag))
+        value = first_value(attribute.vr, element_text(header, attribute.tag, encoding))
         if attribute.keyword == "AvailableTransferSyntaxUID":
             value = strip("UI", transfer_syntax_uid)
         columns[attribute.entity][attribute.column] = value

@@ -66,7 +66,9 @@ class FileStore:
         return "/".join(("files", *parts))
 
     def absolute(self, relative: str) -> Path:
-        path = (self.root / relative).resolve()
+        # normpath, not resolve(): the same ".." check without an lstat of
+        # every path component, on every store and retrieval.
+        path = Path(os.path.normpath(self.root / relative))
         if self.root not in path.parents:
             raise InvalidUID(f"{relative!r} is outside the store")
         return path
