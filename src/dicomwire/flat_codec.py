@@ -64,6 +64,7 @@ _ASCII_SAFE_CHARSETS = frozenset(
      "ISO_IR 192", "GB18030", "GBK"}
 )
 _CHARSET_TAG = BaseTag(0x00080005)
+_VR_BYTES = {vr: vr.encode("ascii") for vr in _FLAT_VRS | _LONG_VRS}
 
 _IMPLICIT_HEADER = struct.Struct("<HHL")
 _EXPLICIT_HEADER = struct.Struct("<HH2sH")
@@ -77,7 +78,21 @@ _FLOAT_TYPES = frozenset({float})
 
 # -- Datasets without pydicom's per-attribute __setattr__ -------------------
 
-_TEMPLATE: dict[str, Any] = dict(Dataset().__dict__)
+def _template(implicit_vr: bool | None = None) -> dict[str, Any]:
+    """The attributes of a new Dataset (as read in ``implicit_vr``, unless None)."""
+    ds = Dataset()
+    if implicit_vr is not None:
+        ds.set_original_encoding(implicit_vr, True, default_encoding)
+    return dict(ds.__dict__)
+
+
+_TEMPLATE = _template()
+# As pydicom's read_dataset leaves them for a data set without (0008,0005).
+_READ_TEMPLATES = {True: _template(True), False: _template(False)}
+# The template's containers: each new Dataset gets its own copies.
+_TEMPLATE_CONTAINERS = tuple(
+    key for key, value in _TEMPLATE.items() if isinstance(value, (dict, list, set))
+)
 
 
 def new_dataset(elements: dict[BaseTag, Any] | None = None) -> Dataset:
@@ -88,11 +103,16 @@ def new_dataset(elements: dict[BaseTag, Any] | None = None) -> Dataset:
     copying the attributes of a Dataset built once gives the same object.
     Containers are copied so that no two Datasets share state.
     """
+    return _from_template(_TEMPLATE, {} if elements is None else elements)
+
+
+def _from_template(template: dict[str, Any], elements: dict[BaseTag, Any]) -> Dataset:
     ds = Dataset.__new__(Dataset)
     state = ds.__dict__
-    for key, value in _TEMPLATE.items():
-        state[key] = value.copy() if isinstance(value, (dict, list, set)) else value
-    state["_dict"] = {} if elements is None else elements
+    state.update(template)
+    for key in _TEMPLATE_CONTAINERS:
+        state[key] = template[key].copy()
+    state["_dict"] = elements
     return ds
 
 
@@ -113,9 +133,8 @@ def encode_flat(ds: Dataset, implicit_vr: bool) -> bytes | None:
     """
     if config.settings.writing_validation_mode == config.RAISE:
         return None  # pydicom then validates every value: leave that to it
-    if _CHARSET_TAG in ds and not _ascii_safe_charset(ds):
-        return None
     parts: list[bytes] = []
+    append = parts.append
     # Plain int keys: BaseTag compares in Python, ten times slower to sort.
     for tag, elem in sorted([(int(tag), elem) for tag, elem in ds.items()]):
         group = tag >> 16
@@ -123,35 +142,32 @@ def encode_flat(ds: Dataset, implicit_vr: bool) -> bytes | None:
             continue  # file meta, and retired group lengths (PS3.5 7.2), are not written
         if isinstance(elem, RawDataElement):
             elem = ds[tag]  # converted as pydicom's iteration does before writing
-        value = _encode_value(elem.VR, elem.value)
+        if tag == _CHARSET_TAG and not _ascii_safe_charset(elem.value):
+            return None  # seen before any text it applies to (group 0008 onwards)
+        vr = elem.VR
+        value = _encode_value(vr, elem.value)
         if value is None:
             return None
-        header = _element_header(tag, elem.VR, len(value), implicit_vr)
-        if header is None:
-            return None
-        parts.append(header)
-        parts.append(value)
+        # The header inline (tag, [VR,] length; PS3.5 7.1.2, 7.1.3): this
+        # loop runs for every element of every C-FIND match.
+        length = len(value)
+        if implicit_vr:
+            append(_IMPLICIT_HEADER.pack(group, tag & 0xFFFF, length))
+        elif vr in _LONG_VRS:
+            append(_EXPLICIT_LONG_HEADER.pack(group, tag & 0xFFFF, _VR_BYTES[vr], 0, length))
+        elif length <= 0xFFFF:
+            append(_EXPLICIT_HEADER.pack(group, tag & 0xFFFF, _VR_BYTES[vr], length))
+        else:
+            return None  # pydicom would change the VR to UN (PS3.5 6.2.2): its business
+        append(value)
     return b"".join(parts)
 
 
-def _ascii_safe_charset(ds: Dataset) -> bool:
-    """Whether ASCII text encodes as itself in ``ds``'s Specific Character Set."""
-    value = ds[_CHARSET_TAG].value
+def _ascii_safe_charset(value: Any) -> bool:
+    """Whether ASCII text encodes as itself in this Specific Character Set."""
     if isinstance(value, _MULTI):
         return False  # code extensions (ISO 2022): pydicom adds escape sequences
     return isinstance(value, str) and value in _ASCII_SAFE_CHARSETS
-
-
-def _element_header(tag: int, vr: str, length: int, implicit_vr: bool) -> bytes | None:
-    """Tag, (VR,) length of one element (PS3.5 7.1.2, 7.1.3); None if it does not fit."""
-    group, element = tag >> 16, tag & 0xFFFF
-    if implicit_vr:
-        return _IMPLICIT_HEADER.pack(group, element, length)
-    if vr in _LONG_VRS:
-        return _EXPLICIT_LONG_HEADER.pack(group, element, vr.encode("ascii"), 0, length)
-    if length > 0xFFFF:
-        return None  # pydicom would change the VR to UN (PS3.5 6.2.2): its business
-    return _EXPLICIT_HEADER.pack(group, element, vr.encode("ascii"), length)
 
 
 def _encode_value(vr: str, value: Any) -> bytes | None:
@@ -269,11 +285,10 @@ def decode_flat(data: bytes, implicit_vr: bool) -> Dataset | None:
     elements = _read_elements(data, implicit_vr)
     if elements is None:
         return None
-    ds = new_dataset(elements)
-    charset: str | list[str] = default_encoding
-    if _CHARSET_TAG in elements:
+    ds = _from_template(_READ_TEMPLATES[implicit_vr], elements)
+    if _CHARSET_TAG in elements:  # as read_dataset does: the encodings it names
         charset = convert_encodings(convert_raw_data_element(elements[_CHARSET_TAG]).value)
-    ds.set_original_encoding(implicit_vr, True, charset)
+        ds.set_original_encoding(implicit_vr, True, charset)
     for tag, raw in elements.items():
         if raw.VR in _NUMBER_STRING_VRS and not _safe_number_string(raw):
             ds[tag]

@@ -117,6 +117,8 @@ def _operation(
     syntax = str(context.transfer_syntax[0])
     request.MessageID = msg_id or assoc.next_message_id()  # type: ignore[attr-defined]
     message_id: int = request.MessageID  # type: ignore[attr-defined]
+    # One UID for every response: building one validates it with a regex.
+    syntax_uid = UID(syntax)
     data = encode_dataset(identifier, syntax)
     assoc.operations[message_id] = context.context_id
     try:
@@ -127,14 +129,16 @@ def _operation(
                 yield Dataset(), None
                 return
             status = status_dataset(received.command)
-            yield status, _identifier(received, syntax)
-            if category(status.Status) is not Category.PENDING:
+            yield status, _identifier(received, syntax_uid)
+            # From the command, not the Dataset: its keyword lookup costs
+            # more than the test, once per response.
+            if category(received.command.Status) is not Category.PENDING:  # type: ignore[attr-defined]
                 return
     finally:
         assoc.operations.pop(message_id, None)
 
 
-def _identifier(received: ReceivedMessage, syntax: str) -> Dataset | None:
+def _identifier(received: ReceivedMessage, syntax: UID) -> Dataset | None:
     """The response's data set, decoded; ``None`` when absent or undecodable."""
     if not received.command.has_data_set:
         return None
@@ -145,7 +149,7 @@ def _identifier(received: ReceivedMessage, syntax: str) -> Dataset | None:
     if not data:
         return None
     try:
-        return decode_dataset(data, UID(syntax))
+        return decode_dataset(data, syntax)
     except DatasetDecodeError as exc:
         LOGGER.error("cannot decode the identifier of a response: %s", exc)
         return None
