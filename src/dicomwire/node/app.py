@@ -89,4 +89,5 @@ class Node:
             )
         self.server.shutdown()
         self.index.close()
+        self.store.close()
         LOGGER.info("stopped")

@@ -13,6 +13,7 @@ transaction-level advisory lock so several nodes can start at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,19 +110,22 @@ def insert_ignoring_conflict(
     the other transaction and then do nothing, so a unique key never gets
     two rows and nobody fails.
     """
-    statement: Insert
+    statement = _insert_ignoring(conn.dialect.name, table, unique)
     if conn.dialect.name == "postgresql":
-        statement = (
-            postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=[unique])
-        )
         # psycopg reports rowcount -1 for this statement whether or not a row went
         # in: only the row it returns tells.
-        return conn.execute(statement.returning(table.c[unique])).first() is not None
-    else:
-        statement = (
-            sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=[unique])
-        )
-    return bool(conn.execute(statement).rowcount)
+        return conn.execute(statement, values).first() is not None
+    return bool(conn.execute(statement, values).rowcount)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_ignoring(dialect: str, table: Table, unique: str) -> Insert:
+    """The statement, built once: values go in as parameters (building it with
+    ``.values()`` for every row cost more than running it)."""
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=[unique])
+        return statement.returning(table.c[unique])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=[unique])
 
 
 def for_update(query: Select[Any], conn: Connection) -> Select[Any]:

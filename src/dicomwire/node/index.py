@@ -17,14 +17,26 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
-from sqlalchemy import Connection, Row, Table, case, delete, exists, func, select, update
+from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..sop_class import SOP_CLASS_NAMES
@@ -182,11 +194,7 @@ class Index:
         return RuntimeError(f"could not index {record.sop_instance_uid}")
 
     def _add(self, conn: Connection, record: InstanceRecord, policy: str) -> str:
-        existing = conn.execute(
-            select(instances.c.id, instances.c.series_fk).where(
-                instances.c.sop_instance_uid == record.sop_instance_uid
-            )
-        ).first()
+        existing = conn.execute(_INSTANCE_BY_UID, {"uid": record.sop_instance_uid}).first()
         if existing is not None and policy == "keep":
             return "kept"
         if existing is not None and policy == "reject":
@@ -205,6 +213,9 @@ class Index:
     def _file_under(self, conn: Connection, record: InstanceRecord) -> int:
         """The series row the instance goes under, with its study and patient."""
         columns = {entity: _columns(record, entity) for entity in ("patient", "study", "series")}
+        known = _known_series(conn, record, columns)
+        if known is not None:
+            return known
         study = _row(conn, studies, "study_instance_uid", record.study_instance_uid)
         if study is None:
             patient = _upsert(conn, patients, "patient_id", columns["patient"])
@@ -264,11 +275,8 @@ class Index:
         The storage SCP asks this for every instance it receives, so it reads
         one row of one table (``instance()`` joins all four).
         """
-        statement = select(instances.c.path).where(
-            instances.c.sop_instance_uid == sop_instance_uid
-        )
         with self._engine.connect() as conn:  # one statement: its own snapshot
-            path = conn.execute(statement).scalar()
+            path = conn.execute(_PATH_BY_UID, {"uid": sop_instance_uid}).scalar()
         return None if path is None else str(path)
 
     def instances(self) -> Iterator[StoredInstance]:
@@ -487,6 +495,47 @@ def _stored(row: Row[Any]) -> StoredInstance:
     )
 
 
+# Statements of every C-STORE, built once (building one costs more than running it).
+_INSTANCE_BY_UID = select(instances.c.id, instances.c.series_fk).where(
+    instances.c.sop_instance_uid == bindparam("uid")
+)
+_PATH_BY_UID = select(instances.c.path).where(instances.c.sop_instance_uid == bindparam("uid"))
+# A series with its study and patient, in one statement: most instances join a
+# series that is already indexed.
+_SERIES_CHAIN = (
+    select(series, studies, patients)
+    .join_from(series, studies, series.c.study_fk == studies.c.id)
+    .join(patients, studies.c.patient_fk == patients.c.id)
+    .where(series.c.series_instance_uid == bindparam("uid"))
+    .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+)
+
+
+def _known_series(
+    conn: Connection, record: InstanceRecord, columns: dict[str, dict[str, Any]]
+) -> int | None:
+    """The id of the record's series when it is indexed under the record's study.
+
+    Fills empty values as the general path does. None means "take the
+    general path": a new series, or one filed under another study.
+    """
+    found = conn.execute(_SERIES_CHAIN, {"uid": record.series_instance_uid}).first()
+    if found is None:
+        return None
+    mapping = found._mapping
+    study, patient, row = (
+        {c.name: mapping[c] for c in table.c} for table in (studies, patients, series)
+    )
+    if study["study_instance_uid"] != record.study_instance_uid:
+        return None
+    if _fill(conn, studies, study, columns["study"]):
+        _refresh_datetime(conn, study["id"])
+    if patient["patient_id"] == record.patient_id:
+        _fill(conn, patients, patient, columns["patient"])
+    _fill(conn, series, row, columns["series"])
+    return int(row["id"])
+
+
 def _row(conn: Connection, table: Table, unique: str, value: str) -> Row[Any] | None:
     return conn.execute(select(table).where(table.c[unique] == value)).first()
 
@@ -501,13 +550,15 @@ def _upsert(conn: Connection, table: Table, unique: str, values: dict[str, Any])
 _NOT_FILLED = frozenset({"id", "patient_fk", "study_fk", "study_datetime_m"})
 
 
-def _fill(conn: Connection, table: Table, row: Row[Any], values: dict[str, str] | Any) -> bool:
+def _fill(
+    conn: Connection, table: Table, row: Row[Any] | Mapping[str, Any], values: Mapping[str, Any]
+) -> bool:
     """Fill the row's empty values from ``values``; True if anything was written.
 
     Each column is only written while it is still empty (``CASE``), so two
     writers filling one row at once keep the first writer's value.
     """
-    current = row._mapping
+    current = row._mapping if isinstance(row, Row) else row
     wanted = {
         column: value
         for column, value in values.items()
