@@ -335,9 +335,17 @@ class Connection:
         out, self._out = self._out, []
         return out
 
+    @property
+    def has_data_to_send(self) -> bool:
+        """True when :meth:`data_to_send` would return something."""
+        return bool(self._out)
+
     def get_timer(self) -> float | None:
         """The earliest deadline at which :meth:`handle_timer` must be called."""
-        deadlines = [d for d in (self._artim, self._acse, self._idle) if d is not None]
+        artim, acse, idle = self._artim, self._acse, self._idle
+        if artim is None and acse is None:
+            return idle  # the usual case once established: only the idle timer
+        deadlines = [d for d in (artim, acse, idle) if d is not None]
         return min(deadlines) if deadlines else None
 
     @property

@@ -238,7 +238,7 @@ def _encode_associate(pdu: A_ASSOCIATE_RQ | A_ASSOCIATE_AC) -> bytes:
 def _encode_p_data(pdu: P_DATA_TF) -> bytes:
     if not pdu.pdvs:
         raise ValueError("a P-DATA-TF needs at least one PDV")
-    parts: list[bytes] = []
+    parts: list[bytes | memoryview] = []
     for pdv in pdu.pdvs:
         control = (_MCH_COMMAND if pdv.is_command else 0) | (_MCH_LAST if pdv.is_last else 0)
         parts.append(_PDV_HEADER.pack(len(pdv.data) + 2, pdv.context_id, control))
@@ -494,6 +494,9 @@ class PDUReader:
         "max_other_length",
         "max_pdata_length",
     )
+    _buffer: bytearray
+    _writable: memoryview
+    _readable: memoryview
 
     def __init__(
         self,
@@ -544,12 +547,11 @@ class PDUReader:
         """
         start, end, size = self._start, self._end, len(self._buffer)
         if start == end:
+            # All consumed, as after every whole request: the whole buffer.
+            self._start = self._end = 0
             if size > self._capacity:
-                # A big PDU has gone: give the memory back.
-                self._start = self._end = 0
-                self._allocate(self._capacity)
-                return self._writable
-            start = end = self._start = self._end = 0
+                self._allocate(self._capacity)  # a big PDU has gone: free its memory
+            return self._writable
         need = self._pending_length()
         if start and (size - end < size >> 2 or start + need > size):
             # Move the unread tail (at most one partial PDU when the driver

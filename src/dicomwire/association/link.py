@@ -119,9 +119,13 @@ class Link:
         size = max_fragment_size(self.peer_max_pdu)
         message.has_data_set = data_set is not None
         send_pdata = self.conn.send_pdata
-        for command, last in iter_fragments(encode_command(message), size):
-            # Not flushed yet: the command leaves with the first data block.
-            send_pdata(context_id, True, last, command)
+        command_set = encode_command(message)
+        if len(command_set) <= size:
+            send_pdata(context_id, True, True, command_set)  # nearly always
+        else:
+            for command, last in iter_fragments(command_set, size):
+                send_pdata(context_id, True, last, command)
+        # Not flushed yet: the command leaves with the data set (or its first block).
         if isinstance(data_set, FileSlice):
             data_set.fileobj.seek(data_set.offset)
             for block in iter_file_blocks(data_set.fileobj, data_set.length, size):
@@ -155,7 +159,7 @@ class Link:
             return True
         assert self.sock is not None
         timer = self.conn.get_timer()
-        wake = min((t for t in (deadline, timer) if t is not None), default=None)
+        wake = timer if deadline is None else deadline if timer is None else min(deadline, timer)
         now = self.clock()
         if wake is not None and wake <= now:
             return self._timer_fired(deadline, now)
@@ -182,12 +186,15 @@ class Link:
         if count == 0:
             self._lost()
             return
-        self.conn.received(count, self.clock())
-        self._report_pdus()
+        conn = self.conn
+        conn.received(count, self.clock())
+        if conn.pdu_log:
+            self._report_pdus()
         # Must complete before the next receive_buffer(): the data indications
         # hold views of that buffer.
         self._drain_core()
-        self.flush()
+        if conn.has_data_to_send or conn.wants_close:
+            self.flush()
 
     def read_nowait(self) -> None:
         """Take in whatever has already arrived, without waiting.
@@ -224,8 +231,9 @@ class Link:
         self.close()
 
     def _drain_core(self) -> None:
-        while (event := self.conn.next_event()) is not None:
-            if isinstance(event, DataIndication):
+        next_event = self.conn.next_event
+        while (event := next_event()) is not None:
+            if type(event) is DataIndication:
                 self._reassemble(event)
             else:
                 self.upper.append(event)

@@ -425,9 +425,10 @@ MESSAGE_TYPES: Final[Mapping[int, type[Message]]] = MappingProxyType({
 class _Plan:
     """How one message class maps to elements, computed once per class."""
 
-    # (element, field name, VR) in ascending tag order, including the two
-    # elements the codec writes itself (Command Field, Command Data Set Type).
-    elements: tuple[tuple[int, str, str], ...]
+    # (element, field name, encoder) in ascending tag order, including the
+    # two elements the codec writes itself (Command Field, Command Data Set
+    # Type), which have no field name and no encoder.
+    elements: tuple[tuple[int, str, Callable[[int, Any], bytes] | None], ...]
     # element -> (field name, value decoder), for this class's fields only.
     decoders: Mapping[int, tuple[str, Callable[[bytes, int, int], object]]]
     # Must not be None on encode; must be present on decode unless in `fill`.
@@ -463,16 +464,18 @@ def _make_plan(cls: type[Message]) -> _Plan:
         # Priority is mandatory in requests, but PS3.4 does not require SCPs
         # to process it, so a peer that leaves it out is not worth failing.
         fill["Priority"] = Priority.MEDIUM
-    elements = sorted(
-        [(_NAME_TAG[n], n, _NAME_VR[n]) for n in names]
-        + [(_TAG_COMMAND_FIELD, "", "US"), (_TAG_DATA_SET_TYPE, "", "US")]
+    elements: list[tuple[int, str, Callable[[int, Any], bytes] | None]] = sorted(
+        [(_NAME_TAG[n], n, _ENCODERS[_NAME_VR[n]]) for n in names]
+        + [(_TAG_COMMAND_FIELD, "", None), (_TAG_DATA_SET_TYPE, "", None)],
+        key=lambda element: element[0],
     )
     return _Plan(
         elements=tuple(elements),
-        decoders=MappingProxyType({
+        # A plain dict: looked up once per element of every decoded message.
+        decoders={
             _NAME_TAG[n]: (n, _decode_priority if n == "Priority" else _DECODERS[_NAME_VR[n]])
             for n in names
-        }),
+        },
         required=frozenset(n for n in names if n in no_default and n not in optional),
         fill=MappingProxyType(fill),
     )
@@ -503,8 +506,20 @@ def _encode_text(elem: int, raw: bytes, pad: bytes) -> bytes:
     return _HEADER.pack(0, elem, len(raw)) + raw
 
 
+# Encoded UI elements by (element, value): the same SOP Class UID goes out
+# with every message; cleared when full so it stays small.
+_UI_CACHE: dict[tuple[int, str], bytes] = {}
+
+
 def _encode_ui(elem: int, value: Any) -> bytes:
-    return _encode_text(elem, value.encode("ascii"), b"\0")
+    key = (elem, value)
+    encoded = _UI_CACHE.get(key)
+    if encoded is None:
+        encoded = _encode_text(elem, value.encode("ascii"), b"\0")
+        if len(_UI_CACHE) >= 1024:
+            _UI_CACHE.clear()
+        _UI_CACHE[key] = encoded
+    return encoded
 
 
 def _encode_ae(elem: int, value: Any) -> bytes:
@@ -521,6 +536,12 @@ def _encode_at(elem: int, value: Any) -> bytes:
     raw = b"".join([_AT_VALUE.pack(tag >> 16, tag & 0xFFFF) for tag in value])
     return _HEADER.pack(0, elem, len(raw)) + raw
 
+
+# Command Data Set Type (0000,0800) elements, indexed by has_data_set.
+_DATA_SET_TYPE_BYTES: Final = (
+    _encode_us(_TAG_DATA_SET_TYPE, NO_DATA_SET),
+    _encode_us(_TAG_DATA_SET_TYPE, _DATA_SET_PRESENT),
+)
 
 _ENCODERS: Final[Mapping[str, Callable[[int, Any], bytes]]] = MappingProxyType({
     "US": _encode_us,
@@ -540,21 +561,22 @@ def encode_command(msg: Message) -> bytes:
     not fit its VR.
     """
     cls = type(msg)
-    plan = _plan(cls)
+    plan = _PLANS.get(cls) or _plan(cls)
     chunks: list[tuple[int, bytes]] = []
     try:
-        for elem, name, vr in plan.elements:
-            if elem == _TAG_COMMAND_FIELD:
-                value: Any = cls.COMMAND_FIELD
-            elif elem == _TAG_DATA_SET_TYPE:
-                value = _DATA_SET_PRESENT if msg.has_data_set else NO_DATA_SET
-            else:
-                value = getattr(msg, name)
-                if value is None:
-                    if name in plan.required:
-                        raise CommandEncodeError(f"{cls.__name__}.{name} is mandatory")
-                    continue
-            chunks.append((elem, _ENCODERS[vr](elem, value)))
+        for elem, name, encode in plan.elements:
+            if encode is None:
+                if elem == _TAG_COMMAND_FIELD:
+                    chunks.append((elem, _encode_us(elem, cls.COMMAND_FIELD)))
+                else:
+                    chunks.append((elem, _DATA_SET_TYPE_BYTES[msg.has_data_set]))
+                continue
+            value = getattr(msg, name)
+            if value is None:
+                if name in plan.required:
+                    raise CommandEncodeError(f"{cls.__name__}.{name} is mandatory")
+                continue
+            chunks.append((elem, encode(elem, value)))
     except (struct.error, UnicodeEncodeError, AttributeError, TypeError) as exc:
         raise CommandEncodeError(f"cannot encode {cls.__name__}: {exc}") from exc
     if msg.extra:
@@ -702,21 +724,27 @@ def decode_command(data: bytes | bytearray | memoryview) -> Message:
 
 
 def _build(cls: type[Message], data: bytes, spans: _Spans, has_data_set: bool) -> Message:
-    plan = _plan(cls)
+    plan = _PLANS.get(cls) or _plan(cls)
+    decoders = plan.decoders
     kwargs: dict[str, Any] = {}
     extra: dict[int, bytes] = {}
     for elem, (start, end) in spans.items():
-        decoder = plan.decoders.get(elem)
-        if decoder is not None:
-            name, decode = decoder
-            try:
-                value = decode(data, start, end)
-            except ValueError as exc:
-                raise ValueError(f"{cls.__name__}.{name}: {exc}") from None
-            if value is not None:
-                kwargs[name] = value
-        elif elem not in _CODEC_TAGS:
-            extra[elem] = data[start:end]
+        decoder = decoders.get(elem)
+        if decoder is None:
+            if elem not in _CODEC_TAGS:
+                extra[elem] = data[start:end]
+            continue
+        name, decode = decoder
+        if decode is _decode_us and end - start == 2:
+            # The commonest element, decoded here without a call.
+            kwargs[name] = data[start] | data[start + 1] << 8
+            continue
+        try:
+            value = decode(data, start, end)
+        except ValueError as exc:
+            raise ValueError(f"{cls.__name__}.{name}: {exc}") from None
+        if value is not None:
+            kwargs[name] = value
     for name, value in plan.fill.items():
         kwargs.setdefault(name, value)
     missing = plan.required.difference(kwargs)

@@ -347,14 +347,20 @@ class Reassembler:
             raise DIMSEError(
                 f"command set longer than the {self._max_command_length} bytes allowed"
             )
-        self._command_parts.append(bytes(data))  # no copy if `data` is already bytes
         if not is_last:
+            self._command_parts.append(bytes(data))  # no copy if `data` is already bytes
             return None
-        command_bytes = b"".join(self._command_parts)
-        self._command_parts = []
+        if self._command_parts:
+            self._command_parts.append(bytes(data))
+            command_bytes = b"".join(self._command_parts)
+            self._command_parts = []
+        else:
+            command_bytes = bytes(data)  # the usual single-PDV command set: no join
         command = decode_command(command_bytes)
         if not command.has_data_set:
-            self._reset()
+            # Back to the state _reset() leaves; only these fields changed.
+            self._context_id = None
+            self._command_length = 0
             return ReceivedMessage(context_id, command, command_bytes, None, None, 0)
         self._command, self._command_bytes = command, command_bytes
         return None

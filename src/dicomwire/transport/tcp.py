@@ -89,7 +89,18 @@ def send_buffers(
         for buf in _coalesce(buffers):
             sock.sendall(buf)
         return
-    pending = [memoryview(b).cast("B") for b in buffers if len(b)]
+    sent = 0
+    if len(buffers) <= _IOV_MAX:
+        # The common case in one call: everything fits the socket buffer.
+        try:
+            sent = sock.sendmsg(buffers)
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            raise TransportError(f"sending failed: {_describe(exc)}") from exc
+        if sent == sum(map(len, buffers)):
+            return
+    pending = _advance([memoryview(b).cast("B") for b in buffers if len(b)], sent)
     while pending:
         try:
             sent = sock.sendmsg(pending[:_IOV_MAX])
