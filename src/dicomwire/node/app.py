@@ -89,5 +89,4 @@ class Node:
             )
         self.server.shutdown()
         self.index.close()
-        self.store.close()
         LOGGER.info("stopped")

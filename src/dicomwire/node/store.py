@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from io import BytesIO
@@ -56,10 +55,6 @@ class FileStore:
         self.files.mkdir(parents=True, exist_ok=True)
         self.locks = self.root / ".locks"
         self.locks.mkdir(exist_ok=True)
-        # Per stripe: a lock for this process's threads, and the stripe's lock
-        # file, opened once and kept, for the other processes.
-        self._stripes = [threading.Lock() for _ in range(_LOCK_STRIPES)]
-        self._lock_fds: dict[int, int] = {}
 
     def relative_path(self, study_uid: str, series_uid: str, sop_uid: str) -> str:
         """Where an instance lives, relative to the data directory."""
@@ -123,34 +118,21 @@ class FileStore:
 
     @contextlib.contextmanager
     def lock(self, uid: str) -> Iterator[None]:
-        """Hold the exclusive lock of ``uid`` (one of a fixed set of stripes).
+        """Hold the exclusive lock of ``uid`` (one of a fixed set of lock files).
 
-        Threads of this process take the stripe's ``threading.Lock``; other
-        processes sharing the data directory are kept out by ``flock`` on
-        the stripe's lock file. So two nodes storing the same instance at
-        once cannot interleave "is it indexed? write it, index it".
+        ``flock`` works between threads (each opens the file) and between
+        processes sharing the data directory, so two nodes storing the same
+        instance at once cannot interleave "is it indexed? write it, index it".
+        The file is opened for each lock rather than kept: keeping all of
+        them open would hold 256 descriptors for an open+close per instance.
         """
-        stripe = zlib.crc32(uid.encode()) % _LOCK_STRIPES
-        with self._stripes[stripe]:
-            fd = self._lock_fd(stripe)
+        name = f"{zlib.crc32(uid.encode()) % _LOCK_STRIPES:03d}.lock"
+        fd = os.open(self.locks / name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _lock_fd(self, stripe: int) -> int:
-        fd = self._lock_fds.get(stripe)  # only read and set under the stripe's lock
-        if fd is None:
-            fd = os.open(self.locks / f"{stripe:03d}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-            self._lock_fds[stripe] = fd
-        return fd
-
-    def close(self) -> None:
-        """Close the lock files (the store is not used after this)."""
-        fds, self._lock_fds = self._lock_fds, {}
-        for fd in fds.values():
-            os.close(fd)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def delete(self, relative: str) -> None:
         with contextlib.suppress(FileNotFoundError):
