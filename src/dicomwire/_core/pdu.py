@@ -502,8 +502,12 @@ class PDUReader:
         self,
         max_pdata_length: int,
         max_other_length: int = 1 << 20,
-        buffer_size: int = _READ_BUFFER_SIZE,
+        buffer_size: int | None = None,
     ) -> None:
+        if buffer_size is None:
+            # Room for several whole PDUs, so that few partial ones are moved
+            # to the front of the buffer between two reads.
+            buffer_size = max(_READ_BUFFER_SIZE, min(4 * (max_pdata_length + 6), 4 << 20))
         if buffer_size < _HEADER_SIZE:
             raise ValueError(f"buffer_size {buffer_size} cannot hold a PDU header")
         self.max_pdata_length = max_pdata_length
