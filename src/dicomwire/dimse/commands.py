@@ -735,9 +735,12 @@ def _build(cls: type[Message], data: bytes, spans: _Spans, has_data_set: bool) -
                 extra[elem] = data[start:end]
             continue
         name, decode = decoder
+        # The two commonest kinds of element, decoded here without a call.
         if decode is _decode_us and end - start == 2:
-            # The commonest element, decoded here without a call.
             kwargs[name] = data[start] | data[start + 1] << 8
+            continue
+        if decode is _decode_text:
+            kwargs[name] = data[start:end].decode("ascii", "replace").strip(" \0")
             continue
         try:
             value = decode(data, start, end)
@@ -747,7 +750,7 @@ def _build(cls: type[Message], data: bytes, spans: _Spans, has_data_set: bool) -
             kwargs[name] = value
     for name, value in plan.fill.items():
         kwargs.setdefault(name, value)
-    missing = plan.required.difference(kwargs)
-    if missing:
+    if not kwargs.keys() >= plan.required:
+        missing = plan.required.difference(kwargs)
         raise ValueError(f"{cls.__name__}: mandatory {', '.join(sorted(missing))} missing")
     return cls(**kwargs, has_data_set=has_data_set, extra=extra)
