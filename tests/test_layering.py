@@ -15,8 +15,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dicomwire"
 
 # Layers from the bottom up; a module may import its own layer and those below.
-ORDER = ["_core", "dimse", "transport", "file_meta", "flat_codec", "events", "sop_class", "presentation",
-         "services", "association", "ae", "cli"]
+ORDER = ["_core", "dimse", "transport", "file_meta", "flat_codec", "events", "sop_class",
+         "presentation", "services", "association", "ae", "cli"]
 FORBIDDEN_IN_PURE = {"threading", "asyncio", "socket", "ssl", "selectors", "pydicom"}
 
 
