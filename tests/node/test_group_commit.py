@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import DataError, OperationalError
 from test_index import make_dataset, write
 
+from dicomwire.node import group_commit
 from dicomwire.node.group_commit import GroupCommit
 from dicomwire.node.index import DuplicateInstance, Index
 from dicomwire.node.records import InstanceRecord
@@ -161,3 +162,19 @@ def test_folders_are_synced_once_before_the_commit(sqlite_url: str, data_dir: Pa
     assert [len(f) for f in synced] == [1, 3]  # the first alone, then the other three
     assert indexed_then == [0, 1]  # each group's folders before its rows
     assert {f for group_folders in synced for f in group_folders} == set(folders)
+
+
+def test_more_waiting_than_a_group_holds(
+    sqlite_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A leader whose own row is past MAX_GROUP commits the oldest, then its own."""
+    monkeypatch.setattr(group_commit, "MAX_GROUP", 2)
+    index = Index(sqlite_url, data_dir)
+    commits = GroupCommit(index)
+    gate = Gate(commits, THREADS - 1)
+    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
+    work = [(r, "keep") for r in records(data_dir, THREADS)]
+    assert run_threads(commits, work) == ["stored"] * THREADS
+    assert max(gate.groups) == 2
+    assert sum(gate.groups) == THREADS
+    assert index.counts()["instances"] == THREADS

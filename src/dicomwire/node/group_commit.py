@@ -57,15 +57,18 @@ class GroupCommit:
         (by ``sync_folders``) before the row is committed.
         """
         request = _Request(record, on_duplicate, folder)
-        group: list[_Request] = []
         with self._cond:
             self._waiting.append(request)
-            while not request.done and self._committing:
-                self._cond.wait()
-            if not request.done:  # nobody is committing: lead the next group
-                self._committing = True
+        # A leader takes the oldest MAX_GROUP requests, which need not include
+        # its own: it then waits (or leads) again until its own is done.
+        while True:
+            with self._cond:
+                while not request.done and self._committing:
+                    self._cond.wait()
+                if request.done:
+                    break
+                self._committing = True  # nobody is committing: lead the next group
                 group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-        if group:
             self._lead(group)
         if isinstance(request.outcome, BaseException):
             raise request.outcome
