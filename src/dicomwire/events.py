@@ -29,13 +29,9 @@ from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
 from .file_meta import encode_file_meta
-from .flat_codec import decode_flat
+from .flat_codec import IMPLICIT_VR, decode_flat
 
 LOGGER = logging.getLogger("dicomwire.events")
-
-# Implicit and Explicit VR Little Endian (PS3.5 A.1, A.2): flat_codec's syntaxes.
-_IMPLICIT_LE = "1.2.840.10008.1.2"
-_FLAT_SYNTAXES = frozenset({_IMPLICIT_LE, "1.2.840.10008.1.2.1"})
 
 
 @dataclass(frozen=True)
@@ -221,8 +217,9 @@ def decode_dataset(data: bytes, transfer_syntax: UID) -> Dataset:
     without converting every value; the rest are read and converted by pydicom.
     """
     try:
-        if transfer_syntax in _FLAT_SYNTAXES:
-            flat = decode_flat(data, transfer_syntax == _IMPLICIT_LE)
+        implicit = IMPLICIT_VR.get(transfer_syntax)
+        if implicit is not None:
+            flat = decode_flat(data, implicit)
             if flat is not None:
                 return flat
         if transfer_syntax.is_deflated:

@@ -32,7 +32,11 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 from pydicom.valuerep import IS, PersonName
 
-__all__ = ["decode_flat", "encode_flat", "new_dataset"]
+__all__ = ["IMPLICIT_VR", "decode_flat", "encode_flat", "new_dataset"]
+
+#: The transfer syntaxes this codec covers, and whether each is implicit VR:
+#: Implicit and Explicit VR Little Endian (PS3.5 A.1, A.2).
+IMPLICIT_VR = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}
 
 # -- shared tables (PS3.5 6.2, 7.1.2) ---------------------------------------
 

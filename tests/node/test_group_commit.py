@@ -4,6 +4,7 @@ nobody hears "committed" before its own row is (node/group_commit.py)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,8 @@ class Gate:
         return self.real(requests)
 
 
-def run_threads(commits: GroupCommit, work: list[tuple[InstanceRecord, str]]) -> list[Any]:
+def run_threads(commits: GroupCommit, work: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """``commits.add(*arguments)`` for each item of ``work``, each in its own thread."""
     outcomes: list[Any] = [None] * len(work)
 
     def one(i: int) -> None:
@@ -146,19 +148,9 @@ def test_folders_are_synced_once_before_the_commit(sqlite_url: str, data_dir: Pa
     commits = GroupCommit(index, sync)
     gate = Gate(commits, 3)
     commits.index.add_many = gate.add_many  # type: ignore[method-assign]
-    group = records(data_dir, 4)
     folders = [data_dir / "a", data_dir / "b", data_dir / "a", data_dir / "b"]
-    outcomes: list[Any] = [None] * 4
-
-    def one(i: int) -> None:
-        outcomes[i] = commits.add(group[i], "keep", folders[i])
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert outcomes == ["stored"] * 4
+    work = [(r, "keep", f) for r, f in zip(records(data_dir, 4), folders, strict=True)]
+    assert run_threads(commits, work) == ["stored"] * 4
     assert [len(f) for f in synced] == [1, 3]  # the first alone, then the other three
     assert indexed_then == [0, 1]  # each group's folders before its rows
     assert {f for group_folders in synced for f in group_folders} == set(folders)

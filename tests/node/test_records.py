@@ -42,7 +42,7 @@ def test_same_columns_as_pydicom(
 ) -> None:
     header = header_of(charset, name, institution)
     direct = record_from(header, "files/x.dcm", "1.2.840.10008.1.2")  # type: ignore[arg-type]
-    monkeypatch.setattr(records, "single_byte_encoding", lambda ds: None)
+    monkeypatch.setattr(records, "plain_text_encoding", lambda ds: None)
     header = header_of(charset, name, institution)
     through_pydicom = record_from(header, "files/x.dcm", "1.2.840.10008.1.2")  # type: ignore[arg-type]
     assert direct == through_pydicom

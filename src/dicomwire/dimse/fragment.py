@@ -129,20 +129,9 @@ def iter_file_fragments(
     consumer must send (or copy) it before advancing the iterator. Raises
     EOFError if the file ends before `length` bytes.
     """
-    if fragment_size < 1:
-        raise ValueError(f"fragment size must be positive, not {fragment_size}")
-    if length < 0:
-        raise ValueError(f"length must not be negative, not {length}")
-    if length == 0:
-        yield memoryview(b""), True
-        return
-    buffer = memoryview(bytearray(min(fragment_size, length)))
-    remaining = length
-    while remaining:
-        size = min(len(buffer), remaining)
-        _read_exactly(fileobj, buffer[:size])
-        remaining -= size
-        yield buffer[:size], remaining == 0
+    # Blocks of one fragment each: the same reading, one fragment's memory.
+    for block in iter_file_blocks(fileobj, length, fragment_size, fragment_size):
+        yield from block
 
 
 def iter_file_blocks(

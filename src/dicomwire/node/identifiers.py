@@ -65,7 +65,7 @@ def element_vr(ds: Dataset, tag: int) -> str:
 def element_text(ds: Dataset, tag: int, encoding: str | None = None) -> str | None:
     """The text of an element, values joined by ``\\``; ``None`` if absent.
 
-    ``encoding``: what :func:`single_byte_encoding` found for ``ds``; with
+    ``encoding``: what :func:`plain_text_encoding` found for ``ds``; with
     it, undecoded text of any string VR is decoded here directly rather
     than through pydicom's conversion (which validates every value).
     """
@@ -74,11 +74,10 @@ def element_text(ds: Dataset, tag: int, encoding: str | None = None) -> str | No
         return None
     if isinstance(item, RawDataElement):
         vr = element_vr(ds, tag)
-        raw = item.value
-        if vr in _ASCII_VRS or (encoding is not None and vr in _TEXT_VRS):
-            if not isinstance(raw, bytes):
-                return value_text(raw)
-            return raw.decode(encoding or "latin-1", "replace" if encoding else "strict")
+        codec = "latin-1" if vr in _ASCII_VRS else encoding if vr in _TEXT_VRS else None
+        if codec is not None:
+            raw = item.value
+            return raw.decode(codec, "replace") if isinstance(raw, bytes) else value_text(raw)
     try:
         return value_text(ds[tag].value)
     except (ValueError, TypeError):
@@ -91,7 +90,7 @@ _PLAIN_CHARSETS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1"
                    "ISO_IR 192": "utf-8"}  # fmt: skip
 
 
-def single_byte_encoding(ds: Dataset) -> str | None:
+def plain_text_encoding(ds: Dataset) -> str | None:
     """The codec for the text of ``ds`` when one plain codec reads it all, else None.
 
     The default repertoire is read as Latin-1, as pydicom does, so a value

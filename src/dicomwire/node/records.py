@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pydicom.dataset import Dataset
 
 from .catalog import INDEXED
-from .identifiers import element_text, single_byte_encoding
+from .identifiers import element_text, plain_text_encoding
 from .matching import normalize, stored_datetime, strip
 
 REQUIRED_UIDS = ("SOPInstanceUID", "SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID")
@@ -73,7 +73,7 @@ def first_value(vr: str, text: str | None) -> str:
 
 def record_from(header: Dataset, path: str, transfer_syntax_uid: str) -> InstanceRecord:
     """Extract what is indexed from ``header``; :class:`MissingAttributes` if it cannot be."""
-    encoding = single_byte_encoding(header)
+    encoding = plain_text_encoding(header)
     uids = {
         keyword: first_value("UI", element_text(header, INDEXED[keyword].tag))
         for keyword in REQUIRED_UIDS

@@ -23,7 +23,7 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
-from ..flat_codec import encode_flat
+from ..flat_codec import IMPLICIT_VR, encode_flat
 
 # Transfer syntaxes between which a data set can be converted by re-encoding.
 UNCOMPRESSED = frozenset(
@@ -34,9 +34,6 @@ UNCOMPRESSED = frozenset(
         DeflatedExplicitVRLittleEndian,
     }
 )
-
-# The syntaxes flat_codec covers (PS3.5 A.1, A.2).
-_FLAT_SYNTAXES = frozenset({str(ImplicitVRLittleEndian), str(ExplicitVRLittleEndian)})
 
 # Explicit VRs whose length field is 4 bytes after 2 reserved bytes (PS3.5 7.1.2).
 _LONG_VRS = frozenset(
@@ -145,8 +142,9 @@ def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
     identifier, in practice) take :func:`~dicomwire.flat_codec.encode_flat`,
     which gives the same bytes several times faster; the rest take pydicom.
     """
-    if transfer_syntax in _FLAT_SYNTAXES:
-        data = encode_flat(ds, transfer_syntax == ImplicitVRLittleEndian)
+    implicit = IMPLICIT_VR.get(transfer_syntax)
+    if implicit is not None:
+        data = encode_flat(ds, implicit)
         if data is not None:
             return data  # every value is padded: the length is already even
     syntax = UID(transfer_syntax)
