@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from . import data, tools
-from .procs import Child, PeerError, free_port, python_env
+from .procs import Child, PeerError, free_port, python_env, set_aside
 from .sides import SCP_AET, Settings, dcmqrscp_config, profiled_python
 
 DEST_AET = "BENCH-DEST"
@@ -243,7 +243,7 @@ class NodeArchive(Archive):
         def cleanup() -> None:
             if cluster is not None:
                 cluster.drop(name)
-            shutil.rmtree(data_dir, ignore_errors=True)
+            set_aside(data_dir, settings.workdir)
 
         running = self._start(settings, data_dir, database, dest_port, f"{self.key}-empty-{tag}")
         running.cleanup = cleanup
@@ -334,7 +334,7 @@ class FolderArchive(Archive):
         tag = uuid.uuid4().hex[:8]
         folder = settings.workdir / f"{self.key}-{tag}"
         running = self._start(settings, folder, dest_port, f"{self.key}-empty-{tag}")
-        running.cleanup = lambda: shutil.rmtree(folder, ignore_errors=True)
+        running.cleanup = lambda: set_aside(folder, settings.workdir)
         return running
 
     def _cached(self, population: Population) -> Path:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import tools
-from .procs import LOCALHOST, Child, PeerError, free_port, python_env
+from .procs import LOCALHOST, Child, PeerError, free_port, python_env, set_aside
 
 IMPLS = ("dicomwire", "pynetdicom", "dcmtk")
 SCP_AET = "BENCH-SCP"
@@ -191,7 +191,7 @@ class Scp:
             figures.error = f"{self.name} did not stop"
         if self.out is not None:
             figures.served["files"] = sum(1 for p in self.out.iterdir() if p.is_file())
-            shutil.rmtree(self.out, ignore_errors=True)
+            set_aside(self.out, self.settings.workdir)
         return figures
 
     def __enter__(self) -> Scp:
