@@ -43,6 +43,7 @@ from ..sop_class import SOP_CLASS_NAMES
 from . import lookup
 from .catalog import FIND_MODELS
 from .db import (
+    HotStatement,
     insert_ignoring_conflict,
     lock_for_migration,
     make_engine,
@@ -194,7 +195,7 @@ class Index:
         return RuntimeError(f"could not index {record.sop_instance_uid}")
 
     def _add(self, conn: Connection, record: InstanceRecord, policy: str) -> str:
-        existing = conn.execute(_INSTANCE_BY_UID, {"uid": record.sop_instance_uid}).first()
+        existing = _INSTANCE_BY_UID.on(conn, {"uid": record.sop_instance_uid}).fetchone()
         if existing is not None and policy == "keep":
             return "kept"
         if existing is not None and policy == "reject":
@@ -205,9 +206,10 @@ class Index:
             if not insert_ignoring_conflict(conn, instances, values, "sop_instance_uid"):
                 raise _LostRace
             return "stored"
-        conn.execute(update(instances).where(instances.c.id == existing.id).values(values))
-        if existing.series_fk != series_fk:
-            _prune(conn, existing.series_fk)
+        existing_id, existing_series = existing
+        conn.execute(update(instances).where(instances.c.id == existing_id).values(values))
+        if existing_series != series_fk:
+            _prune(conn, existing_series)
         return "replaced"
 
     def _file_under(self, conn: Connection, record: InstanceRecord) -> int:
@@ -275,9 +277,12 @@ class Index:
         The storage SCP asks this for every instance it receives, so it reads
         one row of one table (``instance()`` joins all four).
         """
-        with self._engine.connect() as conn:  # one statement: its own snapshot
-            path = conn.execute(_PATH_BY_UID, {"uid": sop_instance_uid}).scalar()
-        return None if path is None else str(path)
+        raw = self._engine.raw_connection()  # one statement: its own snapshot
+        try:
+            row = _PATH_BY_UID.run(raw, self._engine.dialect, {"uid": sop_instance_uid}).fetchone()
+        finally:
+            raw.close()  # back to the pool, rolled back
+        return None if row is None else str(row[0])
 
     def instances(self) -> Iterator[StoredInstance]:
         """Every indexed instance, in the order they were first indexed."""
@@ -496,19 +501,34 @@ def _stored(row: Row[Any]) -> StoredInstance:
 
 
 # Statements of every C-STORE, built once (building one costs more than running it).
-_INSTANCE_BY_UID = select(instances.c.id, instances.c.series_fk).where(
-    instances.c.sop_instance_uid == bindparam("uid")
+# (run on the DBAPI cursor: see HotStatement).
+_INSTANCE_BY_UID = HotStatement(
+    select(instances.c.id, instances.c.series_fk).where(
+        instances.c.sop_instance_uid == bindparam("uid")
+    )
 )
-_PATH_BY_UID = select(instances.c.path).where(instances.c.sop_instance_uid == bindparam("uid"))
+_PATH_BY_UID = HotStatement(
+    select(instances.c.path).where(instances.c.sop_instance_uid == bindparam("uid"))
+)
 # A series with its study and patient, in one statement: most instances join a
 # series that is already indexed.
-_SERIES_CHAIN = (
+_SERIES_CHAIN_SELECT = (
     select(series, studies, patients)
     .join_from(series, studies, series.c.study_fk == studies.c.id)
     .join(patients, studies.c.patient_fk == patients.c.id)
     .where(series.c.series_instance_uid == bindparam("uid"))
     .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
 )
+_SERIES_CHAIN = HotStatement(_SERIES_CHAIN_SELECT)
+# Where each table's columns are in a row of _SERIES_CHAIN.
+_CHAIN_COLUMNS = {
+    table.name: [
+        (column.name, position)
+        for position, column in enumerate(_SERIES_CHAIN_SELECT.selected_columns)
+        if column.table is table
+    ]
+    for table in (series, studies, patients)
+}
 
 
 def _known_series(
@@ -519,12 +539,12 @@ def _known_series(
     Fills empty values as the general path does. None means "take the
     general path": a new series, or one filed under another study.
     """
-    found = conn.execute(_SERIES_CHAIN, {"uid": record.series_instance_uid}).first()
+    found = _SERIES_CHAIN.on(conn, {"uid": record.series_instance_uid}).fetchone()
     if found is None:
         return None
-    mapping = found._mapping
     study, patient, row = (
-        {c.name: mapping[c] for c in table.c} for table in (studies, patients, series)
+        {name: found[position] for name, position in _CHAIN_COLUMNS[table.name]}
+        for table in (studies, patients, series)
     )
     if study["study_instance_uid"] != record.study_instance_uid:
         return None
