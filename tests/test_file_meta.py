@@ -11,7 +11,7 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.filereader import dcmread
 from pydicom.filewriter import write_file_meta_info
 
-from dicomwire.file_meta import PREAMBLE, _encode_known, encode_file_meta
+from dicomwire.file_meta import PREAMBLE, _encode_known, encode_file_meta, encode_file_meta_values
 
 uids = st.from_regex(r"\A[1-9][0-9]{0,5}(\.[1-9][0-9]{0,5}){1,8}\Z")
 titles = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", max_size=16)
@@ -83,3 +83,36 @@ def test_a_missing_sop_instance_is_refused_as_pydicom_does() -> None:
     del meta.MediaStorageSOPInstanceUID
     with pytest.raises(AttributeError):  # what pydicom raises
         encode_file_meta(meta)
+
+
+def values_of(meta: FileMetaDataset) -> dict[int, object]:
+    return {int(tag) & 0xFFFF: meta[tag].value for tag in meta.keys()}
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR AE")
+@given(sop=uids, instance=uids, source=st.none() | titles | st.just("RÉSEAU"))
+def test_from_values_as_from_a_dataset(sop: str, instance: str, source: str | None) -> None:
+    """The values path gives the dataset path's bytes, the pydicom fallback included
+    (a non-ASCII AE title is not encoded directly)."""
+    meta = full_meta(sop, instance)
+    if source is not None:
+        meta.SourceApplicationEntityTitle = source
+    assert encode_file_meta_values(values_of(meta)) == pydicom_bytes(meta)
+
+
+def test_an_events_file_meta_two_ways() -> None:
+    """Event.encoded_file_meta() is Event.file_meta encoded, without building it."""
+    from types import SimpleNamespace
+
+    from dicomwire import evt
+    from dicomwire.dimse.commands import C_STORE_RQ
+    from dicomwire.events import Event
+
+    request = C_STORE_RQ(MessageID=1, AffectedSOPClassUID="1.2.840.10008.5.1.4.1.1.2",
+                         AffectedSOPInstanceUID="1.2.3.4.5", Priority=0)  # fmt: skip
+    assoc = SimpleNamespace(requestor=SimpleNamespace(ae_title="STORESCU"))
+    context = SimpleNamespace(transfer_syntax="1.2.840.10008.1.2.1")
+    event = Event(assoc, evt.EVT_C_STORE, context=context, request=request, _data=b"")
+    assert event.encoded_file_meta() == encode_file_meta(event.file_meta)
+    assert event.encoded_dataset(include_meta=True) == encode_file_meta(event.file_meta)
+    assert event.file_meta.SourceApplicationEntityTitle == "STORESCU"

@@ -28,10 +28,22 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
-from .file_meta import encode_file_meta
+from .file_meta import encode_file_meta_values
 from .flat_codec import IMPLICIT_VR, decode_flat
 
 LOGGER = logging.getLogger("dicomwire.events")
+
+
+# Keywords of the group 0002 elements an Event fills in (PS3.10 Table 7.1-1).
+_FILE_META_KEYWORDS = {
+    0x0001: "FileMetaInformationVersion",
+    0x0002: "MediaStorageSOPClassUID",
+    0x0003: "MediaStorageSOPInstanceUID",
+    0x0010: "TransferSyntaxUID",
+    0x0012: "ImplementationClassUID",
+    0x0013: "ImplementationVersionName",
+    0x0016: "SourceApplicationEntityTitle",
+}
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,11 @@ class Event:
         data = self._raw()
         if not include_meta:
             return data
-        return encode_file_meta(self.file_meta) + data
+        return self.encoded_file_meta() + data
+
+    def encoded_file_meta(self) -> bytes:
+        """Preamble, ``DICM`` and :attr:`file_meta` encoded (PS3.10 7.1): how a file starts."""
+        return encode_file_meta_values(self._file_meta_values())
 
     def _raw(self) -> bytes:
         if self._data is not None:
@@ -180,23 +196,29 @@ class Event:
     @property
     def file_meta(self) -> FileMetaDataset:
         """File meta information for the received instance (PS3.10 7.1)."""
+        meta = FileMetaDataset()
+        for element, value in self._file_meta_values().items():
+            setattr(meta, _FILE_META_KEYWORDS[element], value)
+        return meta
+
+    def _file_meta_values(self) -> dict[int, object]:
+        """The file meta information by element number of group 0002."""
         from . import IMPLEMENTATION_UID, IMPLEMENTATION_VERSION
 
         request = getattr(self, "request", None)
         context = getattr(self, "context", None)
-        meta = FileMetaDataset()
-        meta.FileMetaInformationVersion = b"\x00\x01"
+        values: dict[int, object] = {0x0001: b"\x00\x01"}
         if request is not None:
-            meta.MediaStorageSOPClassUID = request.AffectedSOPClassUID
-            meta.MediaStorageSOPInstanceUID = request.AffectedSOPInstanceUID
+            values[0x0002] = request.AffectedSOPClassUID
+            values[0x0003] = request.AffectedSOPInstanceUID
         if context is not None:
-            meta.TransferSyntaxUID = context.transfer_syntax
-        meta.ImplementationClassUID = IMPLEMENTATION_UID
-        meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+            values[0x0010] = context.transfer_syntax
+        values[0x0012] = IMPLEMENTATION_UID
+        values[0x0013] = IMPLEMENTATION_VERSION
         calling = getattr(getattr(self.assoc, "requestor", None), "ae_title", "")
         if calling:
-            meta.SourceApplicationEntityTitle = calling
-        return meta
+            values[0x0016] = calling
+        return values
 
     @property
     def is_cancelled(self) -> bool:

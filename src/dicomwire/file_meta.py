@@ -10,8 +10,11 @@ holds only those, and by pydicom otherwise (the output is the same).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Mapping
 from io import BytesIO
 
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
 
 PREAMBLE = b"\x00" * 128 + b"DICM"
@@ -41,15 +44,39 @@ def encode_file_meta(meta: FileMetaDataset) -> bytes:
     return PREAMBLE + _GROUP_LENGTH + struct.pack("<I", len(body)) + body
 
 
+def encode_file_meta_values(values: Mapping[int, object]) -> bytes:
+    """:func:`encode_file_meta` from the values themselves, by element number of group 0002.
+
+    What a storage SCP knows of each instance (PS3.10 7.1: SOP Class and
+    Instance UIDs, transfer syntax, implementation, source AE) encoded
+    without building a ``FileMetaDataset`` first; the bytes are the same.
+    """
+    body = _encode_values(values.items())
+    if body is None:
+        meta = FileMetaDataset()
+        for element, value in values.items():
+            meta[0x00020000 | element] = DataElement(
+                0x00020000 | element, _KNOWN.get(element) or dictionary_VR(0x00020000 | element),
+                value,
+            )  # fmt: skip
+        return _encode_with_pydicom(meta)
+    return PREAMBLE + _GROUP_LENGTH + struct.pack("<I", len(body)) + body
+
+
 def _encode_known(meta: FileMetaDataset) -> bytes | None:
     """Group 0002 without its group length, or None if pydicom must do it."""
+    if any(int(tag) >> 16 != 0x0002 for tag in meta.keys()):
+        return None
+    return _encode_values(
+        (int(tag) & 0xFFFF, meta[tag].value) for tag in meta.keys() if tag != 0x00020000
+    )  # the group length is recomputed, as pydicom does
+
+
+def _encode_values(items: Iterable[tuple[int, object]]) -> bytes | None:
     values: dict[int, bytes] = {}
-    for tag in meta.keys():
-        if tag == 0x00020000:
-            continue  # recomputed below, as pydicom does
-        element = int(tag) & 0xFFFF
-        vr = _KNOWN.get(element) if int(tag) >> 16 == 0x0002 else None
-        raw = _value_bytes(meta[tag].value, vr) if vr is not None else None
+    for element, value in items:
+        vr = _KNOWN.get(element)
+        raw = _value_bytes(value, vr) if vr is not None else None
         if raw is None:
             return None
         values[element] = raw

@@ -49,9 +49,22 @@ def test_same_columns_as_pydicom(
     assert direct.columns["patient"]["patient_name"].startswith(name.split("=")[0])
 
 
-@pytest.mark.parametrize("relative", ["../x.dcm", "files/../../x.dcm", "/etc/passwd"])
+@pytest.mark.parametrize(
+    "relative", ["../x.dcm", "files/../../x.dcm", "/etc/passwd", "../data2/x.dcm", "."]
+)
 def test_store_paths_stay_inside_the_store(tmp_path: Path, relative: str) -> None:
     store = FileStore(tmp_path / "data")
     with pytest.raises(InvalidUID):
         store.absolute(relative)
     assert store.absolute("files/1.2/3.dcm") == tmp_path.resolve() / "data/files/1.2/3.dcm"
+
+
+def test_store_writes_whole_files_and_leaves_no_temporary(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "data")
+    written = store.write("files/1.2/3.4/5.dcm", b"HEAD", b"DATA", None)
+    assert written.read_bytes() == b"HEADDATA"
+    assert [p.name for p in written.parent.iterdir()] == ["5.dcm"]
+    # A failed write (here: the data set is not bytes) leaves nothing behind.
+    with pytest.raises(TypeError):
+        store.write("files/1.2/3.4/6.dcm", b"HEAD", "not bytes", None)  # type: ignore[arg-type]
+    assert [p.name for p in written.parent.iterdir()] == ["5.dcm"]

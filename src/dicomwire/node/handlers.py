@@ -196,12 +196,13 @@ class NodeHandlers:
             return _status(DUPLICATE, "this SOP Instance UID is already stored")
         try:
             # The folder is fsynced with the others of the commit group (group_commit.py).
-            self.store.write(relative, event.file_meta, data, event.dataset_path, False)
+            header = event.encoded_file_meta()
+            written = self.store.write(relative, header, data, event.dataset_path, False)
         except OSError as exc:
             LOGGER.error("cannot write %s: %s", relative, exc)
             return _status(OUT_OF_RESOURCES, f"cannot write the file: {exc.strerror or exc}")
         try:
-            outcome = self.commits.add(record, policy, self.store.folder_of(relative))
+            outcome = self.commits.add(record, policy, written.parent)
         except DuplicateInstance:
             LOGGER.info("duplicate %s refused", record.sop_instance_uid)
             return _status(DUPLICATE, "this SOP Instance UID is already stored")

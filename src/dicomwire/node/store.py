@@ -16,22 +16,22 @@ import fcntl
 import os
 import re
 import shutil
-import tempfile
+import threading
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
-
-from ..file_meta import encode_file_meta
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _PIXEL_DATA_GROUP = 0x7FE0
 _LOCK_STRIPES = 256  # lock files under <data_dir>/.locks, shared by all instances
+_TOKEN = uuid.uuid4().hex[:12]  # this process's temporary file names (FileStore.write)
 
 
 class InvalidUID(ValueError):
@@ -51,6 +51,8 @@ class FileStore:
 
     def __init__(self, data_dir: str | Path) -> None:
         self.root = Path(data_dir).resolve()
+        self._root_text = str(self.root)
+        self._root_prefix = os.path.join(self._root_text, "")
         self.files = self.root / "files"
         self.files.mkdir(parents=True, exist_ok=True)
         self.locks = self.root / ".locks"
@@ -67,48 +69,52 @@ class FileStore:
 
     def absolute(self, relative: str) -> Path:
         # normpath, not resolve(): the same ".." check without an lstat of
-        # every path component, on every store and retrieval.
-        path = Path(os.path.normpath(self.root / relative))
-        if self.root not in path.parents:
+        # every path component, on every store and retrieval; on strings,
+        # as PurePath.parents builds a path object per level.
+        path = os.path.normpath(os.path.join(self._root_text, relative))
+        if not path.startswith(self._root_prefix):
             raise InvalidUID(f"{relative!r} is outside the store")
-        return path
+        return Path(path)
 
     def write(
         self,
         relative: str,
-        meta: FileMetaDataset,
+        file_meta: bytes,
         data: bytes | None,
         spooled: str | None,
         sync_folder: bool = True,
-    ) -> int:
-        """Write preamble + file meta + data set durably; returns the file size.
+    ) -> Path:
+        """Write the file durably: ``file_meta`` (preamble, ``DICM``, group 0002
+        encoded, see :meth:`Event.encoded_file_meta`), then the data set.
 
         The data set comes from memory (``data``) or is copied from the
         receiver's spool file (``spooled``) without loading it. With
         ``sync_folder=False`` the caller fsyncs the folder itself (see
         :meth:`sync_folders`) before relying on the file being there.
+        Returns where the file is.
         """
         path = self.absolute(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
+        folder = path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        # A name no other writer uses, without tempfile's random names and retry
+        # loop: a thread writes one file at a time, and the token tells apart
+        # nodes that share the data directory from other machines.
+        temp = f"{folder}/.incoming-{_TOKEN}-{os.getpid()}-{threading.get_ident()}.part"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(encode_file_meta(meta))
+                fh.write(file_meta)
                 _copy_data(fh, data, spooled)
                 fh.flush()
                 os.fsync(fh.fileno())
-                size = fh.tell()
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
             raise
         if sync_folder:
-            _fsync_dir(path.parent)
-        return size
-
-    def folder_of(self, relative: str) -> Path:
-        return self.absolute(relative).parent
+            _fsync_dir(folder)
+        return path
 
     @staticmethod
     def sync_folders(folders: Iterable[Path]) -> None:
