@@ -32,6 +32,7 @@ from .pdu import (
     P_DATA_TF,
     PDU,
     PDUReader,
+    PDVEntry,
     PresentationDataValue,
     encode_pdu,
     pdata_header,
@@ -93,6 +94,19 @@ class DataIndication:
     pdu: P_DATA_TF
 
 
+@dataclass(frozen=True, slots=True)
+class PDataBatch:
+    """P-DATA indications of consecutive P-DATA-TF PDUs, as their PDVs in order.
+
+    Given instead of one :class:`DataIndication` per PDU when the driver sets
+    :attr:`Connection.batch_data` (DT-2 in Sta6, PS3.8 9.2 and 9.3.5): each
+    entry is a :data:`~dicomwire._core.pdu.PDVEntry` whose data is a view of
+    the receive buffer, to be consumed before the next ``receive_buffer()``.
+    """
+
+    pdvs: list[PDVEntry]
+
+
 @dataclass(frozen=True)
 class ReleaseIndication:
     """A-RELEASE indication: the peer asks to release."""
@@ -124,6 +138,7 @@ UpperEvent = (
     | AssociateAccepted
     | AssociateRejected
     | DataIndication
+    | PDataBatch
     | ReleaseIndication
     | ReleaseConfirmed
     | AbortIndication
@@ -182,6 +197,10 @@ class Connection:
         # When a list, every PDU received ("recv") or sent ("sent") is logged
         # here for the driver's EVT_PDU_* notifications; off, it costs nothing.
         self.pdu_log: list[tuple[str, PDU]] | None = None
+        # Set by a driver that takes PDataBatch events: P-DATA-TF PDUs read by
+        # received() in Sta6 then come as one event per read, not one per PDU
+        # (the PDU log, when on, still gets every PDU, through the slow path).
+        self.batch_data = False
         # The PDU that the current event carries (received or to be sent).
         self._pdu: PDU | None = None
         self._error: PDUError | None = None
@@ -239,8 +258,13 @@ class Connection:
     def _read_pdus(self, zero_copy: bool) -> None:
         next_pdu = self.reader.next_pdu
         events = self._events
+        # Batches hold views of the reader's buffer, so only zero-copy reads
+        # (which promise nothing more) may give them.
+        batch = zero_copy and self.batch_data and self.pdu_log is None
         while self.state is not State.STA1:
             try:
+                if batch and self.state is State.STA6 and self._read_pdata_batch():
+                    return  # the rest of a P-DATA-TF is still to come
                 pdu = next_pdu(zero_copy)
             except PDUError as exc:
                 self._error = exc
@@ -261,6 +285,21 @@ class Connection:
                 continue
             self._pdu = pdu
             self._fire(_RECEIVE_EVENT[type(pdu)])
+
+    def _read_pdata_batch(self) -> bool:
+        """DT-2 for every whole P-DATA-TF buffered, as one :class:`PDataBatch`.
+
+        Also when a malformed PDU interrupts the run: the PDUs before it are
+        indicated before the abort, as one by one they would be. Returns
+        :meth:`PDUReader.read_pdata`'s answer: True if nothing more is whole.
+        """
+        pdvs: list[PDVEntry] = []
+        try:
+            return self.reader.read_pdata(pdvs)
+        finally:
+            if pdvs:
+                self._touch()
+                self._events.append(PDataBatch(pdvs))
 
     def handle_timer(self, now: float) -> None:
         """Act on every deadline that has passed by ``now``."""

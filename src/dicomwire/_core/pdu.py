@@ -61,6 +61,7 @@ __all__ = [
     "AsynchronousOperationsWindow",
     "PDUReader",
     "PDUType",
+    "PDVEntry",
     "PresentationContextAC",
     "PresentationContextRQ",
     "PresentationDataValue",
@@ -100,6 +101,7 @@ _PDATA_HEADER = struct.Struct(">BxLLBB")  # PDU header + one PDV header
 
 _HEADER_SIZE = _PDU_HEADER.size
 _PDV_HEADER_SIZE = _PDV_HEADER.size
+_PDATA_HEADER_SIZE = _PDATA_HEADER.size
 _FIXED_BODY_LENGTH = 4  # A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT bodies
 _PDATA_HARD_CAP = 64 << 20  # applies when no maximum was negotiated
 # Receive buffer of a PDUReader: a few dozen 16 KiB PDUs per recv_into(),
@@ -194,6 +196,11 @@ class A_ABORT:
     source: int
     reason: int
 
+
+#: One received PDV as :meth:`PDUReader.read_pdata` hands it on: presentation
+#: context ID, message control header bits 0 (command) and 1 (last) (PS3.8
+#: Annex E.2), and the fragment as a read-only view of the receive buffer.
+PDVEntry: TypeAlias = tuple[int, int, memoryview]
 
 PDU: TypeAlias = (
     A_ASSOCIATE_RQ
@@ -396,6 +403,18 @@ def _decode_p_data(body: memoryview, zero_copy: bool = False) -> P_DATA_TF:
     if not pdvs:
         raise PDUError("P-DATA-TF without any PDV item")
     return P_DATA_TF(tuple(pdvs))
+
+
+def _decode_pdata_entries(body: memoryview, append: Callable[[PDVEntry], None]) -> None:
+    """The PDVs of a P-DATA-TF body other than one single PDV, as entries."""
+    try:
+        pdvs = _decode_p_data(body, zero_copy=True).pdvs
+    except (struct.error, IndexError, ValueError) as exc:
+        raise PDUError(f"malformed P_DATA_TF: {exc}") from exc
+    for pdv in pdvs:
+        control = (_MCH_COMMAND if pdv.is_command else 0) | (_MCH_LAST if pdv.is_last else 0)
+        assert isinstance(pdv.data, memoryview)  # zero_copy: views, never bytes
+        append((pdv.context_id, control, pdv.data))
 
 
 def _decode_release_rq(body: memoryview) -> A_RELEASE_RQ:
@@ -629,3 +648,45 @@ class PDUReader:
         pdu = _decode_body(pdu_type, self._readable[start + _HEADER_SIZE : start + total])
         self._start = start + total
         return pdu
+
+    def read_pdata(self, out: list[PDVEntry]) -> bool:
+        """Decode every whole P-DATA-TF at the front of the buffer into ``out``.
+
+        The receive hot path (PS3.8 9.3.5, Annex E.2): one :data:`PDVEntry`
+        per PDV, its data a view of the receive buffer valid as long as those
+        of ``next_pdu(zero_copy=True)``, and no PDU object at all. Stops at
+        the first thing that is not a whole P-DATA-TF within the limit (a
+        partial PDU, another type, a length above the limit) and leaves it to
+        :meth:`next_pdu`, which reports it as it always does. A malformed
+        P-DATA-TF raises ``PDUError`` once the PDVs of the whole PDUs before
+        it are in ``out``; none of its own are.
+
+        Returns True when it stopped at the start of a P-DATA-TF within the
+        limit whose rest has not arrived: ``next_pdu`` would return ``None``.
+        """
+        buffer, readable = self._buffer, self._readable
+        start, end = self._start, self._end
+        limit = self.max_pdata_length if self.max_pdata_length > 0 else _PDATA_HARD_CAP
+        unpack = _PDATA_HEADER.unpack_from
+        append = out.append
+        # Locals, not the enum and module constants: this loop runs per PDU.
+        pdata, header = int(PDUType.P_DATA_TF), _PDATA_HEADER_SIZE
+        try:
+            # The PDU header and the first PDV header in one unpack.
+            while end - start >= header:
+                pdu_type, length, pdv_length, context_id, control = unpack(buffer, start)
+                stop = start + _HEADER_SIZE + length
+                if pdu_type != pdata or not length or length > limit:
+                    return False
+                if stop > end:
+                    return True
+                if pdv_length == length - 4 and pdv_length >= 2:
+                    # One PDV filling the PDU, as nearly every sender does it;
+                    # bits 2-7 of the control header are reserved (Annex E.2).
+                    append((context_id, control & 3, readable[start + header : stop]))
+                else:
+                    _decode_pdata_entries(readable[start + _HEADER_SIZE : stop], append)
+                start = stop
+            return False
+        finally:
+            self._start = start
