@@ -23,9 +23,11 @@ from .._core.connection import (
     AbortIndication,
     Connection,
     DataIndication,
+    PDataBatch,
     UpperEvent,
 )
 from .._core.errors import DIMSEError, StateError
+from .._core.pdu import PDVEntry
 from ..dimse.commands import Message, encode_command
 from ..dimse.fragment import (
     Reassembler,
@@ -65,6 +67,8 @@ class Link:
         self.closed = sock is None
         self.timed_out = False
         self.on_pdu: Callable[[str, object], None] | None = None
+        # One PDataBatch per read instead of one event per P-DATA-TF PDU.
+        conn.batch_data = True
         # A plain TCP socket is made non-blocking once and waited on with
         # poll(): a socket timeout would cost an ioctl per settimeout() and a
         # poll per call, doubling the system calls of a C-ECHO exchange.
@@ -233,10 +237,20 @@ class Link:
     def _drain_core(self) -> None:
         next_event = self.conn.next_event
         while (event := next_event()) is not None:
-            if type(event) is DataIndication:
+            if type(event) is PDataBatch:
+                self._reassemble_batch(event.pdvs)
+            elif type(event) is DataIndication:
                 self._reassemble(event)
             else:
                 self.upper.append(event)
+
+    def _reassemble_batch(self, pdvs: list[PDVEntry]) -> None:
+        # A DIMSE error ends the batch: the PDVs after it belong to an
+        # association that is being aborted.
+        try:
+            self.reassembler.feed_batch(pdvs, self.messages.append)
+        except DIMSEError as exc:
+            self.abort_provider(str(exc))
 
     def _reassemble(self, event: DataIndication) -> None:
         for pdv in event.pdu.pdvs:
