@@ -32,7 +32,15 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 from pydicom.valuerep import IS, PersonName
 
-__all__ = ["IMPLICIT_VR", "decode_flat", "encode_flat", "new_dataset"]
+__all__ = [
+    "IMPLICIT_VR",
+    "dataset_from_raw",
+    "decode_flat",
+    "encode_flat",
+    "looks_implicit",
+    "new_dataset",
+    "raw_element",
+]
 
 #: The transfer syntaxes this codec covers, and whether each is implicit VR:
 #: Implicit and Explicit VR Little Endian (PS3.5 A.1, A.2).
@@ -290,22 +298,29 @@ def decode_flat(data: bytes, implicit_vr: bool) -> Dataset | None:
         return None  # pydicom's conversion then does more than these checks
     if not isinstance(data, bytes):
         data = bytes(data)
-    if len(data) >= 6 and _looks_implicit(data) != implicit_vr:
+    if len(data) >= 6 and looks_implicit(data) != implicit_vr:
         return None  # pydicom switches encoding (and warns): let it
     elements = _read_elements(data, implicit_vr)
     if elements is None:
         return None
-    ds = _from_template(_READ_TEMPLATES[implicit_vr], elements)
-    if _CHARSET_TAG in elements:  # as read_dataset does: the encodings it names
-        charset = convert_encodings(convert_raw_data_element(elements[_CHARSET_TAG]).value)
-        ds.set_original_encoding(implicit_vr, True, charset)
+    ds = dataset_from_raw(elements, implicit_vr)
     for tag, raw in elements.items():
         if raw.VR in _NUMBER_STRING_VRS and not _safe_number_string(raw):
             ds[tag]
     return ds
 
 
-def _looks_implicit(data: bytes) -> bool:
+def dataset_from_raw(elements: dict[BaseTag, RawDataElement], implicit_vr: bool) -> Dataset:
+    """A little-endian Dataset of raw elements, as pydicom's ``read_dataset`` leaves it:
+    values are converted on first access, in the character set it names."""
+    ds = _from_template(_READ_TEMPLATES[implicit_vr], elements)
+    if _CHARSET_TAG in elements:  # as read_dataset does: the encodings it names
+        charset = convert_encodings(convert_raw_data_element(elements[_CHARSET_TAG]).value)
+        ds.set_original_encoding(implicit_vr, True, charset)
+    return ds
+
+
+def looks_implicit(data: bytes) -> bool:
     """pydicom's test of the first element: no VR-like letters at bytes 4-5."""
     return not (0x40 < data[4] < 0x5B and 0x40 < data[5] < 0x5B)
 
@@ -381,6 +396,7 @@ def _make_raw_element() -> Callable[[BaseTag, str, int, bytes | None, int, bool]
 _RAW_FIELDS = ("tag", "VR", "length", "value", "value_tell", "is_implicit_VR",
                "is_little_endian", "is_raw", "is_buffered")
 _raw_element = _make_raw_element()
+raw_element = _raw_element  # (tag, VR, length, value, value_tell, implicit_vr) -> RawDataElement
 
 
 def _implicit_vr(tag: int) -> str | None:

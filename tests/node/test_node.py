@@ -472,7 +472,7 @@ def test_store_without_series_uid_fails_and_keeps_nothing(archive: Archive) -> N
         with node.index() as index:
             assert index.instance(uid) is None
     assert not (node.data_dir / "files" / f"{ROOT}.60").exists()
-    assert f"refused {ds.SOPInstanceUID}: SeriesInstanceUID" in node.log()
+    assert f"refused {ds.SOPInstanceUID}: missing SeriesInstanceUID" in node.log()
 
 
 def dicomwire_send(port: int, ds: Dataset) -> int:

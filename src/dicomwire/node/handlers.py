@@ -160,14 +160,13 @@ class NodeHandlers:
         data = None if event.dataset_path else event.encoded_dataset()
         try:
             header = read_header(data, event.dataset_path, syntax)
-            if str(header.get("SOPInstanceUID", "")) != request.AffectedSOPInstanceUID:
+            record = Index.record_from(header, "", syntax)
+            if record.sop_instance_uid != request.AffectedSOPInstanceUID:
                 return _status(DOES_NOT_MATCH, "SOP Instance UID differs from the request")
             relative = self.store.relative_path(
-                str(header.get("StudyInstanceUID", "")),
-                str(header.get("SeriesInstanceUID", "")),
-                request.AffectedSOPInstanceUID,
+                record.study_instance_uid, record.series_instance_uid, record.sop_instance_uid
             )
-            record = Index.record_from(header, relative, syntax)
+            record = record.at(relative)
         except (MissingAttributes, InvalidUID) as exc:
             LOGGER.warning("refused %s: %s", request.AffectedSOPInstanceUID, exc)
             return _status(DOES_NOT_MATCH, str(exc))

@@ -11,7 +11,7 @@ under its own Study Instance UID).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydicom.dataset import Dataset
 
@@ -57,6 +57,11 @@ class InstanceRecord:
     study_instance_uid: str
     series_instance_uid: str
     columns: Mapping[str, Mapping[str, str]] = field(hash=False, compare=True)
+
+    def at(self, path: str) -> InstanceRecord:
+        """This record for a file at ``path`` (relative to the data directory)."""
+        columns = {**self.columns, "instance": {**self.columns["instance"], "path": path}}
+        return replace(self, path=path, columns=columns)
 
 
 def first_value(vr: str, text: str | None) -> str:

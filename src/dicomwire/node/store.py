@@ -28,6 +28,8 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
+from .header import read_index_header
+
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _PIXEL_DATA_GROUP = 0x7FE0
 _LOCK_STRIPES = 256  # lock files under <data_dir>/.locks, shared by all instances
@@ -165,9 +167,15 @@ def read_header(data: bytes | None, spooled: str | None, transfer_syntax: str) -
     """The data set up to (not including) Pixel Data: what the index needs.
 
     Reading stops at group 7FE0 so a large image costs no more than its
-    header. Deflated data sets are inflated first (they are rare).
+    header. A data set in memory in a little-endian syntax is read by
+    :func:`read_index_header`, which leaves sequences out; otherwise
+    pydicom reads it. Deflated data sets are inflated first (they are rare).
     """
     syntax = UID(transfer_syntax)
+    if data is not None and syntax.is_little_endian and not syntax.is_deflated:
+        found = read_index_header(data, syntax.is_implicit_VR, _PIXEL_DATA_GROUP)
+        if found is not None:
+            return found
     if data is None and spooled is not None:
         with open(spooled, "rb") as fh:
             return _read_header(fh, syntax)
