@@ -28,22 +28,10 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
-from .file_meta import encode_file_meta_values
+from .file_meta import encode_file_meta_values, file_meta_dataset
 from .flat_codec import IMPLICIT_VR, decode_flat
 
 LOGGER = logging.getLogger("dicomwire.events")
-
-
-# Keywords of the group 0002 elements an Event fills in (PS3.10 Table 7.1-1).
-_FILE_META_KEYWORDS = {
-    0x0001: "FileMetaInformationVersion",
-    0x0002: "MediaStorageSOPClassUID",
-    0x0003: "MediaStorageSOPInstanceUID",
-    0x0010: "TransferSyntaxUID",
-    0x0012: "ImplementationClassUID",
-    0x0013: "ImplementationVersionName",
-    0x0016: "SourceApplicationEntityTitle",
-}
 
 
 @dataclass(frozen=True)
@@ -196,10 +184,7 @@ class Event:
     @property
     def file_meta(self) -> FileMetaDataset:
         """File meta information for the received instance (PS3.10 7.1)."""
-        meta = FileMetaDataset()
-        for element, value in self._file_meta_values().items():
-            setattr(meta, _FILE_META_KEYWORDS[element], value)
-        return meta
+        return file_meta_dataset(self._file_meta_values())
 
     def _file_meta_values(self) -> dict[int, object]:
         """The file meta information by element number of group 0002."""

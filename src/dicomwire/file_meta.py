@@ -53,14 +53,17 @@ def encode_file_meta_values(values: Mapping[int, object]) -> bytes:
     """
     body = _encode_values(values.items())
     if body is None:
-        meta = FileMetaDataset()
-        for element, value in values.items():
-            meta[0x00020000 | element] = DataElement(
-                0x00020000 | element, _KNOWN.get(element) or dictionary_VR(0x00020000 | element),
-                value,
-            )  # fmt: skip
-        return _encode_with_pydicom(meta)
+        return _encode_with_pydicom(file_meta_dataset(values))
     return PREAMBLE + _GROUP_LENGTH + struct.pack("<I", len(body)) + body
+
+
+def file_meta_dataset(values: Mapping[int, object]) -> FileMetaDataset:
+    """The ``FileMetaDataset`` of ``values``, by element number of group 0002."""
+    meta = FileMetaDataset()
+    for element, value in values.items():
+        tag = 0x00020000 | element
+        meta[tag] = DataElement(tag, _KNOWN.get(element) or dictionary_VR(tag), value)
+    return meta
 
 
 def _encode_known(meta: FileMetaDataset) -> bytes | None:

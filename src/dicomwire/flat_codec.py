@@ -33,7 +33,10 @@ from pydicom.tag import BaseTag
 from pydicom.valuerep import IS, PersonName
 
 __all__ = [
+    "EXPLICIT_HEADER",
+    "IMPLICIT_HEADER",
     "IMPLICIT_VR",
+    "LONG_VRS",
     "dataset_from_raw",
     "decode_flat",
     "encode_flat",
@@ -64,7 +67,7 @@ _FLAT_VRS = (
     _PLAIN_STRING_VRS | _TEXT_VRS | _NUMBER_STRING_VRS | frozenset(_BINARY_SIZES) | {"PN"}
 )
 # Explicit VRs with 2 reserved bytes and a 4-byte length (PS3.5 Table 7.1-1).
-_LONG_VRS = frozenset(
+LONG_VRS = frozenset(
     {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
 )
 # Specific Character Sets whose encoding of ASCII text is that ASCII text
@@ -76,11 +79,12 @@ _ASCII_SAFE_CHARSETS = frozenset(
      "ISO_IR 192", "GB18030", "GBK"}
 )
 _CHARSET_TAG = BaseTag(0x00080005)
-_VR_BYTES = {vr: vr.encode("ascii") for vr in _FLAT_VRS | _LONG_VRS}
+_VR_BYTES = {vr: vr.encode("ascii") for vr in _FLAT_VRS | LONG_VRS}
 _VR_NAMES = {code: vr for vr, code in _VR_BYTES.items()}
 
-_IMPLICIT_HEADER = struct.Struct("<HHL")
-_EXPLICIT_HEADER = struct.Struct("<HH2sH")
+# Element headers: implicit VR (also every item and delimiter header), explicit VR.
+IMPLICIT_HEADER = struct.Struct("<HHL")
+EXPLICIT_HEADER = struct.Struct("<HH2sH")
 _EXPLICIT_LONG_HEADER = struct.Struct("<HH2sHL")
 _UINT32 = struct.Struct("<L")
 _MULTI = (MultiValue, list, tuple)
@@ -165,11 +169,11 @@ def encode_flat(ds: Dataset, implicit_vr: bool) -> bytes | None:
         # loop runs for every element of every C-FIND match.
         length = len(value)
         if implicit_vr:
-            append(_IMPLICIT_HEADER.pack(group, tag & 0xFFFF, length))
-        elif vr in _LONG_VRS:
+            append(IMPLICIT_HEADER.pack(group, tag & 0xFFFF, length))
+        elif vr in LONG_VRS:
             append(_EXPLICIT_LONG_HEADER.pack(group, tag & 0xFFFF, _VR_BYTES[vr], 0, length))
         elif length <= 0xFFFF:
-            append(_EXPLICIT_HEADER.pack(group, tag & 0xFFFF, _VR_BYTES[vr], length))
+            append(EXPLICIT_HEADER.pack(group, tag & 0xFFFF, _VR_BYTES[vr], length))
         else:
             return None  # pydicom would change the VR to UN (PS3.5 6.2.2): its business
         append(value)
@@ -335,17 +339,17 @@ def _read_elements(data: bytes, implicit_vr: bool) -> dict[BaseTag, RawDataEleme
         if end - position < 8:
             return None  # pydicom ignores a partial header at the end: its call
         if implicit_vr:
-            group, element, length = _IMPLICIT_HEADER.unpack_from(data, position)
+            group, element, length = IMPLICIT_HEADER.unpack_from(data, position)
             tag = group << 16 | element
             vr = _IMPLICIT_VRS.get(tag, _UNSEEN)
             if vr is _UNSEEN:
                 vr = _implicit_vr(tag)
             position += 8
         else:
-            group, element, raw_vr, length = _EXPLICIT_HEADER.unpack_from(data, position)
+            group, element, raw_vr, length = EXPLICIT_HEADER.unpack_from(data, position)
             tag = group << 16 | element
             vr = _VR_NAMES.get(raw_vr)  # None: not a VR this codec knows
-            if vr in _LONG_VRS:
+            if vr in LONG_VRS:
                 if end - position < 12:
                     return None
                 (length,) = _UINT32.unpack_from(data, position + 8)

@@ -25,12 +25,14 @@ def records(data_dir: Path, count: int, study: str = "1") -> list[InstanceRecord
 
 
 class Gate:
-    """Holds the first group's commit until every other thread is queued behind it."""
+    """Holds the first group's commit until every other thread is queued behind it
+    (installed as the index's ``add_many``)."""
 
     def __init__(self, commits: GroupCommit, others: int) -> None:
         self.commits, self.others = commits, others
         self.groups: list[int] = []
         self.real = commits.index.add_many
+        commits.index.add_many = self.add_many  # type: ignore[method-assign]
 
     def add_many(self, requests: Any) -> list[str | Exception]:
         if not self.groups:
@@ -65,7 +67,6 @@ def test_waiting_rows_are_committed_together(index_url: str, data_dir: Path) -> 
     index = Index(index_url, data_dir)
     commits = GroupCommit(index)
     gate = Gate(commits, THREADS - 1)
-    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
     work = [(r, "keep") for r in records(data_dir, THREADS)]
     assert run_threads(commits, work) == ["stored"] * THREADS
     assert gate.groups == [1, THREADS - 1]  # the first alone, then everybody who waited
@@ -77,8 +78,7 @@ def test_one_refused_row_leaves_the_others_committed(index_url: str, data_dir: P
     first, *rest = records(data_dir, 4)
     index.add(first)
     commits = GroupCommit(index)
-    gate = Gate(commits, 4)
-    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
+    Gate(commits, 4)  # installs itself as the index's add_many
     work = [(first, "keep"), (first, "reject"), *[(r, "reject") for r in rest]]
     outcomes = run_threads(commits, work)
     assert outcomes[0] == "kept"
@@ -146,8 +146,7 @@ def test_folders_are_synced_once_before_the_commit(sqlite_url: str, data_dir: Pa
         indexed_then.append(index.counts()["instances"])
 
     commits = GroupCommit(index, sync)
-    gate = Gate(commits, 3)
-    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
+    Gate(commits, 3)  # installs itself as the index's add_many
     folders = [data_dir / "a", data_dir / "b", data_dir / "a", data_dir / "b"]
     work = [(r, "keep", f) for r, f in zip(records(data_dir, 4), folders, strict=True)]
     assert run_threads(commits, work) == ["stored"] * 4
@@ -164,7 +163,6 @@ def test_more_waiting_than_a_group_holds(
     index = Index(sqlite_url, data_dir)
     commits = GroupCommit(index)
     gate = Gate(commits, THREADS - 1)
-    commits.index.add_many = gate.add_many  # type: ignore[method-assign]
     work = [(r, "keep") for r in records(data_dir, THREADS)]
     assert run_threads(commits, work) == ["stored"] * THREADS
     assert max(gate.groups) == 2

@@ -23,18 +23,21 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
-from ..flat_codec import dataset_from_raw, looks_implicit, raw_element
+from ..flat_codec import (
+    EXPLICIT_HEADER,
+    IMPLICIT_HEADER,
+    LONG_VRS,
+    dataset_from_raw,
+    looks_implicit,
+    raw_element,
+)
 
 __all__ = ["read_index_header"]
 
-# Explicit VRs with 2 reserved bytes and a 4-byte length (PS3.5 Table 7.1-1), then the others.
-_LONG_VRS = frozenset(("OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT",
-                       "UV"))  # fmt: skip
-_SHORT_VRS = frozenset(("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT",
-                        "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"))  # fmt: skip
-_VR_NAMES = {vr.encode("ascii"): vr for vr in _LONG_VRS | _SHORT_VRS}
-_TAG_LENGTH = struct.Struct("<HHL")  # implicit VR element header; also every item header
-_EXPLICIT = struct.Struct("<HH2sH")
+# Every VR of PS3.5 Table 6.2-1, by its two letters.
+_VR_NAMES = {vr.encode("ascii"): vr for vr in LONG_VRS | {
+    "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "PN", "SH", "SL",
+    "SS", "ST", "TM", "UI", "UL", "US"}}  # fmt: skip
 _UINT32 = struct.Struct("<L")
 _UNDEFINED = 0xFFFFFFFF
 _ITEM, _ITEM_END, _SEQUENCE_END = 0xE000, 0xE00D, 0xE0DD
@@ -87,16 +90,16 @@ def _element_header(
     if len(data) - position < 8:
         raise _NotCovered
     if implicit_vr:
-        group, element, length = _TAG_LENGTH.unpack_from(data, position)
+        group, element, length = IMPLICIT_HEADER.unpack_from(data, position)
         return group, element, None, length, position + 8
-    group, element, code, length = _EXPLICIT.unpack_from(data, position)
+    group, element, code, length = EXPLICIT_HEADER.unpack_from(data, position)
     if group == 0xFFFE:  # items and delimiters have no VR, in either encoding
         (length,) = _UINT32.unpack_from(data, position + 4)
         return group, element, None, length, position + 8
     vr = _VR_NAMES.get(code)
     if vr is None:
         raise _NotCovered
-    if vr in _LONG_VRS:
+    if vr in LONG_VRS:
         if len(data) - position < 12:
             raise _NotCovered
         (length,) = _UINT32.unpack_from(data, position + 8)
@@ -142,7 +145,7 @@ def _item_header(data: bytes, position: int) -> tuple[int, int]:
     """(element, length) of the item or delimiter at ``position`` (group FFFE)."""
     if len(data) - position < 8:
         raise _NotCovered
-    group, element, length = _TAG_LENGTH.unpack_from(data, position)
+    group, element, length = IMPLICIT_HEADER.unpack_from(data, position)
     if group != 0xFFFE:
         raise _NotCovered
     return element, length

@@ -184,8 +184,6 @@ def read_header(data: bytes | None, spooled: str | None, transfer_syntax: str) -
 
 def _read_header(fh: BinaryIO, syntax: UID) -> Dataset:
     if syntax.is_deflated:
-        import zlib
-
         fh = BytesIO(zlib.decompress(fh.read(), -zlib.MAX_WBITS))
     return read_dataset(
         fh,
