@@ -200,7 +200,62 @@ def require_pynetdicom() -> ModuleType:
         import pynetdicom
     except ImportError:
         _missing("pynetdicom (pip install pynetdicom)")
+    _close_reactor_race(pynetdicom)
     return pynetdicom
+
+
+class _ReactorCheckpoint(threading.Event):
+    """pynetdicom's reactor pause point, clearing the reactor's flag under a lock.
+
+    Before each ``send_*`` pynetdicom clears this Event and waits for the
+    reactor thread's ``_is_paused`` flag. The reactor sets the flag *before*
+    waiting on the Event and clears it only after the wait returns, so the
+    sender can read a stale True just as the reactor leaves the wait; the
+    reactor then takes the peer's response off the queue ("Received
+    unexpected C-ECHO service message", pynetdicom issue #875) and the
+    sender times out with no status. A fast SCP such as ours answers inside
+    that window about once in a few thousand requests. Here the wait clears
+    the flag before it returns, under the lock that ``clear()`` takes, so a
+    sender either sees the reactor blocked or waits for it to come round.
+    """
+
+    def __init__(self, owner: Any) -> None:
+        super().__init__()
+        self._owner = owner
+        self._guard = threading.Lock()
+        self.set()
+
+    def clear(self) -> None:
+        with self._guard:
+            super().clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._owner.network_timeout_response != "A-ABORT":
+            # The reactor then also waits here before releasing by itself,
+            # relying on the flag staying set: leave it alone.
+            return super().wait(timeout)
+        while True:
+            with self._guard:
+                if self.is_set():
+                    self._owner._is_paused = False
+                    return True
+            if not super().wait(timeout):
+                return False
+
+
+def _close_reactor_race(pynetdicom: ModuleType) -> None:
+    """Give pynetdicom associations the race-free pause point above."""
+    association = pynetdicom.association.Association
+    if getattr(association, "_dicomwire_checkpoint", False):
+        return
+    original_init = association.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self._reactor_checkpoint = _ReactorCheckpoint(self)
+
+    association.__init__ = __init__
+    association._dicomwire_checkpoint = True
 
 
 def dcmtk_env() -> dict[str, str]:
