@@ -1,5 +1,9 @@
 """The association server: accept connections, one thread per association.
 
+Each association runs in a thread of its own, taken from a
+:class:`~.workers.WorkerPool` that keeps a few finished threads for the next
+associations instead of starting a new one every time.
+
 The accept loop blocks in ``select`` on the listening socket and a wake-up
 socket pair, so :meth:`AssociationServer.shutdown` stops it at once without
 any polling interval.
@@ -15,6 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._core.connection import Connection, ConnectionConfig, Role
@@ -24,6 +29,7 @@ from ..transport.tcp import configure, listen
 from .acceptor import serve
 from .association import Association
 from .link import Link
+from .workers import WorkerPool
 
 if TYPE_CHECKING:
     from ..ae import AE
@@ -48,7 +54,9 @@ class AssociationServer:
         self._wake_r, self._wake_w = socket.socketpair()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._threads: dict[threading.Thread, Association] = {}
+        # Each running association, with the event set when its thread is done.
+        self._active: dict[Association, threading.Event] = {}
+        self._workers = WorkerPool(f"dicomwire-assoc-{self.server_address[1]}")
         self._loop_thread: threading.Thread | None = None
 
     @property
@@ -59,7 +67,7 @@ class AssociationServer:
     @property
     def active_associations(self) -> list[Association]:
         with self._lock:
-            return [a for t, a in self._threads.items() if t.is_alive()]
+            return list(self._active)
 
     def bind(self, event: EventType, handler: Handler, args: Sequence[Any] = ()) -> None:
         """Bind a handler for associations accepted from now on, and running ones."""
@@ -98,21 +106,31 @@ class AssociationServer:
             return
         configure(sock)
         with self._lock:
-            over_limit = self._count_alive() >= self.ae.maximum_associations
+            over_limit = len(self._active) >= self.ae.maximum_associations
             assoc = Association(self.ae, "acceptor", self.handlers.copy())
-            thread = threading.Thread(
-                target=self._run,
-                args=(assoc, sock, address, over_limit),
-                name=f"dicomwire-assoc-{address[1]}",
-                daemon=True,
-            )
-            self._threads[thread] = assoc
-        thread.start()
+            self._active[assoc] = threading.Event()
+        try:
+            self._workers.submit(partial(self._serve_one, assoc, sock, address, over_limit))
+        except RuntimeError as exc:  # no thread could be started: refuse this one only
+            LOGGER.error("cannot serve %s: %s", address[0], exc)
+            sock.close()
+            self._finished(assoc)
 
-    def _count_alive(self) -> int:
-        for thread in [t for t in self._threads if not t.is_alive()]:
-            del self._threads[thread]
-        return len(self._threads)
+    def _serve_one(
+        self, assoc: Association, sock: socket.socket, address: Any, over_limit: bool
+    ) -> None:
+        # Named after the peer's port as before, for logs and thread dumps.
+        threading.current_thread().name = f"dicomwire-assoc-{address[1]}"
+        try:
+            self._run(assoc, sock, address, over_limit)
+        finally:
+            self._finished(assoc)
+
+    def _finished(self, assoc: Association) -> None:
+        with self._lock:
+            done = self._active.pop(assoc, None)
+        if done is not None:
+            done.set()
 
     def _run(self, assoc: Association, sock: socket.socket, address: Any, over_limit: bool) -> None:
         assoc.requestor.address, assoc.requestor.port = address[0], address[1]
@@ -151,10 +169,10 @@ class AssociationServer:
         """Wait for the running associations to end; False if some still run."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
+            running = list(self._active.values())
+        for done in running:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            thread.join(left)
+            done.wait(left)
         return not self.active_associations
 
     def shutdown(self) -> None:
@@ -163,9 +181,10 @@ class AssociationServer:
         for assoc in self.active_associations:
             assoc.abort_from_outside()
         with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(timeout=10)
+            running = list(self._active.values())
+        for done in running:
+            done.wait(timeout=10)
+        self._workers.close()
         self._wake_r.close()
         self._wake_w.close()
         self.ae._server_stopped(self)
