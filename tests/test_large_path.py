@@ -134,6 +134,17 @@ def test_reader_grows_for_a_big_pdu_and_shrinks_back() -> None:
     assert len(reader.get_buffer()) == 1024
 
 
+def test_default_reader_starts_small_and_takes_its_full_size_when_data_streams() -> None:
+    reader = PDUReader(16384)
+    # An associate + C-ECHO + release never needs the working size.
+    assert len(reader.get_buffer()) == 16 * 1024
+    pdu = pdata_header(1, False, False, 16378) + bytes(16378)
+    pdus = receive_in_chunks(reader, pdu * 8, [])
+    assert len(pdus) == 8 and reader.bytes_buffered() == 0
+    # A read filled the small buffer, so more was coming: the full size now.
+    assert len(reader.get_buffer()) >= 4 * (16384 + 6)
+
+
 def test_reader_grows_with_what_arrives_not_with_what_is_announced() -> None:
     reader = PDUReader(0, buffer_size=1024)
     target = reader.get_buffer()
