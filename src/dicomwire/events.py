@@ -34,7 +34,9 @@ from .flat_codec import IMPLICIT_VR, decode_flat
 LOGGER = logging.getLogger("dicomwire.events")
 
 
-@dataclass(frozen=True)
+# eq=False: compared and hashed by identity, from C. There is one instance
+# per kind, made below, and handler lookups hash them on every message.
+@dataclass(frozen=True, eq=False)
 class EventType:
     """One kind of event; compare by identity or name."""
 

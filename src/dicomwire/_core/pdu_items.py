@@ -11,6 +11,7 @@ explicitly and raise ``PDUError``; encoders raise ``ValueError``.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ _ROLE_FLAGS = struct.Struct(">BB")
 _IDENTITY_RQ_FIXED = struct.Struct(">BBH")  # type, positive response requested, primary length
 
 _AE_TITLE_SIZE = 16
+# AE allows the default character repertoire except control characters and
+# "\" (PS3.5 table 6.2-1): anything outside space..~, or a backslash.
+_AE_TITLE_FORBIDDEN = re.compile(r"[^ -~]|\\")
 _MAX_ITEM_VALUE = 0xFFFF
 _MAX_VERSION_NAME = 16  # PS3.7 D.3.3.2.3
 
@@ -238,8 +242,7 @@ def encode_ae_title(title: str, *, allow_empty: bool = False) -> bytes:
         raise ValueError("an AE title needs at least one non-space character")
     if len(stripped) > _AE_TITLE_SIZE:
         raise ValueError(f"AE title {title!r} is longer than 16 characters")
-    # AE allows the default character repertoire except control characters and "\".
-    if not all(" " <= char <= "~" and char != "\\" for char in stripped):
+    if _AE_TITLE_FORBIDDEN.search(stripped):
         raise ValueError(f"AE title {title!r} has a character AE titles may not contain")
     return stripped.encode("ascii").ljust(_AE_TITLE_SIZE, b" ")
 

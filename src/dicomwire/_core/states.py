@@ -67,7 +67,19 @@ __all__ = [
 ]
 
 
-class State(Enum):
+class _FastEnum(Enum):
+    """An Enum hashed by identity.
+
+    Enum's own ``__hash__`` is a Python function (it hashes the member's
+    name), and the state machine looks members up in dicts on every PDU.
+    Members are singletons compared by identity, so identity hashing gives
+    the same dict behaviour from C.
+    """
+
+    __hash__ = object.__hash__
+
+
+class State(_FastEnum):
     """Upper Layer states, PS3.8 section 9.2.1 (Tables 9-1..9-5).
 
     ======  ==============================================================
@@ -126,7 +138,7 @@ _STATE_MEANINGS: Mapping[State, str] = MappingProxyType(
 )
 
 
-class Event(Enum):
+class Event(_FastEnum):
     """Upper Layer events, the rows of PS3.8 Table 9-10.
 
     ======  ==============================================================
@@ -173,7 +185,7 @@ class Event(Enum):
     EVT19 = 19
 
 
-class Action(Enum):
+class Action(_FastEnum):
     """State machine actions, PS3.8 Tables 9-6 (AE), 9-7 (DT), 9-8 (AR), 9-9 (AA).
 
     Values are the standard's own names, e.g. ``Action.AE_1.value == "AE-1"``.
