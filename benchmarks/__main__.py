@@ -115,6 +115,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=["orthanc", "dcmqrscp"],
         help="scenario 8: other archives to compare with (orthanc, dcmqrscp; none: skip)",
     )
+    p.add_argument(
+        "--cpus",
+        choices=("any", "same", "split"),
+        default="any",
+        help="pin the SCU and SCP of scenarios 1-7: both on CPU 0 (same), SCU on 0 and "
+        "SCP on 1 (split), or leave placement to the kernel (any, the default)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, outputs)")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     args = p.parse_args(argv)
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout=args.timeout,
         profile_dir=args.profile,
         pynetdicom_stock=args.pynetdicom_stock,
+        cpus=args.cpus,
     )
 
     def log(message: str) -> None:
@@ -231,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     settings_doc = {"max_pdu": args.max_pdu, "repeat": repeat, "quick": args.quick,
                     "profiled": args.profile is not None,
                     "pairs": [p.key for p in pairs],
-                    "pynetdicom_tcp_nodelay": not args.pynetdicom_stock}  # fmt: skip
+                    "pynetdicom_tcp_nodelay": not args.pynetdicom_stock,
+                    "cpus": args.cpus}  # fmt: skip
     doc = report.document(docs, node_sections, settings_doc, sizes, started, argv)
     text = report.markdown(doc, node_md)
     args.out.mkdir(parents=True, exist_ok=True)

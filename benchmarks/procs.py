@@ -93,6 +93,7 @@ class Child:
         env: Mapping[str, str] | None = None,
         stdin_pipe: bool = False,
         cwd: Path | None = None,
+        cpus: set[int] | None = None,
     ) -> None:
         self.name = name
         self.argv = [str(a) for a in argv]
@@ -108,6 +109,10 @@ class Child:
                 env=dict(env) if env is not None else None,
                 cwd=cwd,
             )
+        if cpus:
+            # Set on the child, not through taskset: no extra exec per process
+            # (the DCMTK association scenario starts 500 of them).
+            os.sched_setaffinity(self.popen.pid, cpus)
         self.exit: Exit | None = None
         self.hwm_kb = 0
         self._done = threading.Event()

@@ -165,6 +165,13 @@ def document(
 # Markdown
 
 
+def _placement(cpus: str) -> str:
+    return {
+        "same": "SCU and SCP pinned together on CPU 0. ",
+        "split": "SCU pinned on CPU 0, SCP on CPU 1. ",
+    }.get(cpus, "")
+
+
 def _num(value: float | None) -> str:
     if value is None:
         return "-"
@@ -241,7 +248,8 @@ def markdown(doc: dict[str, Any], node_markdown: list[str]) -> str:
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         f"Max PDU {doc['settings']['max_pdu']} bytes for every pair; "
         f"{doc['settings']['repeat']} run(s) per pair; medians shown. "
-        "Each side is its own process; DCMTK runs with TCP_NODELAY=1"
+        + _placement(doc["settings"].get("cpus", "any"))
+        +         "Each side is its own process; DCMTK runs with TCP_NODELAY=1"
         + (
             ""
             if doc["settings"].get("pynetdicom_tcp_nodelay") is False

@@ -25,6 +25,7 @@ from .sides import (
     ScuFigures,
     ScuSpec,
     Settings,
+    cpus_for,
     parallel_store,
     run_scu,
     scu_figures,
@@ -299,13 +300,14 @@ def run_raw(ctx: Context, size: int) -> Sample:
     env = python_env()
     workdir = ctx.settings.workdir
     receiver = Child([sys.executable, "-m", "benchmarks.rawtcp", "recv", "--port", str(port)],
-                     workdir, "raw-recv", env=env)  # fmt: skip
+                     workdir, "raw-recv", env=env,
+                     cpus=cpus_for(ctx.settings, "scp"))  # fmt: skip
     try:
         receiver.wait_event("ready", 30)
         sender = Child(
             [sys.executable, "-m", "benchmarks.rawtcp", "send", "--port", str(port),
              "--bytes", str(size)],
-            workdir, "raw-send", env=env,
+            workdir, "raw-send", env=env, cpus=cpus_for(ctx.settings, "scu"),
         )  # fmt: skip
         scu = scu_figures("raw", ScuSpec("store"), sender, ctx.settings.timeout)
         end = receiver.wait(60)

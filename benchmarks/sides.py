@@ -51,6 +51,23 @@ class Settings:
     timeout: float = 900.0
     profile_dir: Path | None = None  # py-spy record of the dicomwire processes
     pynetdicom_stock: bool = False  # True: Nagle left on, as pynetdicom ships
+    cpus: str = "any"  # any | same | split: where SCU and SCP run (see cpus_for)
+
+
+def cpus_for(settings: Settings, role: str) -> set[int] | None:
+    """The CPUs a side may run on: ``same`` puts both on CPU 0, ``split``
+    the SCU on CPU 0 and the SCP on CPU 1, ``any`` leaves it to the kernel.
+
+    On this 2-CPU virtual machine a request/response exchange costs both
+    ends a cross-CPU wake-up when they run apart, and the kernel picks
+    either placement from run to run: pinning makes the small-message
+    scenarios repeatable.
+    """
+    if settings.cpus == "same":
+        return {0}
+    if settings.cpus == "split":
+        return {0} if role == "scu" else {1}
+    return None
 
 
 @dataclass
@@ -161,7 +178,10 @@ class Scp:
             shutil.rmtree(self.out, ignore_errors=True)
             self.out.mkdir(parents=True)
         env = python_env() if self.impl != "dcmtk" else tools.dcmtk_env()
-        self.child = Child(self.argv(), self.settings.workdir, self.name, env=env)
+        self.child = Child(
+            self.argv(), self.settings.workdir, self.name, env=env,
+            cpus=cpus_for(self.settings, "scp"),
+        )  # fmt: skip
         if self.impl == "dcmtk":
             self.child.wait_listening(self.port, 30)
         else:
@@ -281,11 +301,14 @@ def start_scu(
     impl: str, spec: ScuSpec, port: int, settings: Settings, name: str, wait_go: bool = False
 ) -> Child:
     argv = scu_argv(impl, spec, port, settings, name)
+    cpus = cpus_for(settings, "scu")
     if impl == "dcmtk":
-        return Child(argv, settings.workdir, name, env=tools.dcmtk_env())
+        return Child(argv, settings.workdir, name, env=tools.dcmtk_env(), cpus=cpus)
     if wait_go:
         argv.append("--wait-go")
-    return Child(argv, settings.workdir, name, env=python_env(), stdin_pipe=wait_go)
+    return Child(
+        argv, settings.workdir, name, env=python_env(), stdin_pipe=wait_go, cpus=cpus
+    )
 
 
 def scu_figures(impl: str, spec: ScuSpec, child: Child, timeout: float) -> ScuFigures:
