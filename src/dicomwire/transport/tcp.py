@@ -11,6 +11,7 @@ import math
 import select
 import socket
 import ssl
+import struct
 from collections.abc import Sequence
 
 from .._core.errors import DicomwireError
@@ -23,6 +24,23 @@ _IOV_MAX = 512
 
 class TransportError(DicomwireError):
     """The connection could not be opened, or failed while in use."""
+
+
+_TIMEVAL = struct.Struct("@ll")  # struct timeval: seconds, microseconds
+
+
+def set_kernel_timeout(sock: socket.socket, option: int, seconds: float | None) -> None:
+    """Set SO_RCVTIMEO or SO_SNDTIMEO on a blocking socket; None: wait for ever.
+
+    A blocking call then fails with EAGAIN (BlockingIOError) once ``seconds``
+    pass without data, in one system call instead of poll() and the call.
+    """
+    if seconds is None:
+        whole, micro = 0, 0  # all zero is "no timeout" to the kernel
+    else:
+        micro_total = max(1, math.ceil(seconds * 1_000_000))
+        whole, micro = divmod(micro_total, 1_000_000)
+    sock.setsockopt(socket.SOL_SOCKET, option, _TIMEVAL.pack(whole, micro))
 
 
 def configure(sock: socket.socket) -> None:
@@ -79,10 +97,10 @@ def send_buffers(
 ) -> None:
     """Write every buffer, in order, with as few system calls as possible.
 
-    On a non-blocking socket (timeout 0, as the association driver keeps a
-    plain TCP socket) this waits for room itself, up to ``timeout`` seconds
-    (None: for ever) each time no byte can be written; otherwise the
-    socket's own timeout applies.
+    When a send cannot write a byte (EAGAIN: a non-blocking socket, or a
+    blocking one whose SO_SNDTIMEO passed, as the association driver sets
+    it) this waits for room itself, up to ``timeout`` seconds (None: for
+    ever; 0: fail at once); a Python socket timeout applies as usual.
     """
     if isinstance(sock, ssl.SSLSocket):
         # SSLSocket has no sendmsg(); small buffers are joined to save records.
