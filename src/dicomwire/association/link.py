@@ -233,7 +233,8 @@ class Link:
         timeout differs by microseconds from one read to the next. The one
         set is kept while it ends the wait no more than 1% (at least 10 ms)
         late and no earlier than half-way; a wait that ends early just
-        makes read_once's caller wait again.
+        makes read_once's caller wait again. The kernel rounds the timeout
+        up to its clock tick (4 ms here), as poll() rounded up to 1 ms.
         """
         current = self._receive_timeout
         if seconds is None:
