@@ -53,6 +53,9 @@ def test_link_keeps_a_plain_socket_blocking_with_a_send_timeout(
     make_link(sock, 7.0)
     assert sock.gettimeout() is None and sock.getblocking()
     assert kernel_timeout(sock, socket.SO_SNDTIMEO) == (7, 0)
+    other = pair[1]
+    make_link(other, None)  # no network timeout: sends wait for ever
+    assert kernel_timeout(other, socket.SO_SNDTIMEO) == (0, 0)
 
 
 def test_receive_timeout_is_set_only_when_it_would_end_the_wait_late_or_too_early(
@@ -68,7 +71,8 @@ def test_receive_timeout_is_set_only_when_it_would_end_the_wait_late_or_too_earl
 
     monkeypatch.setattr(link_module, "set_kernel_timeout", counting)
     link: Any = make_link(pair[0], None)
-    calls.clear()  # the link starts with no receive timeout
+    assert calls == []  # a new socket already waits for ever
+    assert kernel_timeout(pair[0], socket.SO_RCVTIMEO) == (0, 0)
     link._set_receive_timeout(120.0)
     for wanted in (119.9999, 120.0001, 119.5, 200.0):  # the idle timer's drift
         link._set_receive_timeout(wanted)

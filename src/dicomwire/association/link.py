@@ -75,12 +75,13 @@ class Link:
         # TLS keeps socket timeouts, since an SSL socket can hold decrypted
         # bytes that the kernel does not see.
         self._plain = sock is not None and not isinstance(sock, ssl.SSLSocket)
-        self._receive_timeout: float | None = None  # SO_RCVTIMEO as last set
+        # SO_RCVTIMEO as last set; a new socket's is 0, "wait for ever".
+        self._receive_timeout: float | None = None
         if sock is not None and self._plain:
             sock.settimeout(None)
-            set_kernel_timeout(sock, socket.SO_RCVTIMEO, None)
-            # A send that makes no progress for the network timeout fails.
-            set_kernel_timeout(sock, socket.SO_SNDTIMEO, conn.config.network_timeout)
+            if conn.config.network_timeout is not None:
+                # A send that makes no progress for the network timeout fails.
+                set_kernel_timeout(sock, socket.SO_SNDTIMEO, conn.config.network_timeout)
 
     # -- writing --------------------------------------------------------------
 
