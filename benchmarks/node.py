@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import replace
 from typing import Any
 
 from pydicom import dcmread
@@ -216,6 +217,9 @@ def query_and_retrieve(
 def run(
     ctx: Context, backends: list[str], peers: list[str], repeat: int
 ) -> tuple[list[dict[str, Any]], list[str]]:
+    # --cpus is for scenarios 1-7: the archives run where the kernel puts
+    # them, so their senders and receivers do too.
+    ctx = replace(ctx, settings=replace(ctx.settings, cpus="any"))
     sections = []
     chosen = archives(backends, peers)
     try:

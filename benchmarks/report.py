@@ -249,7 +249,7 @@ def markdown(doc: dict[str, Any], node_markdown: list[str]) -> str:
         f"Max PDU {doc['settings']['max_pdu']} bytes for every pair; "
         f"{doc['settings']['repeat']} run(s) per pair; medians shown. "
         + _placement(doc["settings"].get("cpus", "any"))
-        +         "Each side is its own process; DCMTK runs with TCP_NODELAY=1"
+        + "Each side is its own process; DCMTK runs with TCP_NODELAY=1"
         + (
             ""
             if doc["settings"].get("pynetdicom_tcp_nodelay") is False

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from dicomwire._core.connection import Connection, ConnectionConfig, Role
-from dicomwire.association import link as link_module
 from dicomwire.association.link import Link
 from dicomwire.dimse.fragment import Reassembler
 from dicomwire.transport.tcp import set_kernel_timeout
@@ -62,14 +61,13 @@ def test_receive_timeout_is_set_only_when_it_would_end_the_wait_late_or_too_earl
     pair: tuple[socket.socket, socket.socket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[float | None] = []
-    real = link_module.set_kernel_timeout
 
     def counting(sock: socket.socket, option: int, seconds: float | None) -> None:
         if option == socket.SO_RCVTIMEO:
             calls.append(seconds)
-        real(sock, option, seconds)
+        set_kernel_timeout(sock, option, seconds)
 
-    monkeypatch.setattr(link_module, "set_kernel_timeout", counting)
+    monkeypatch.setattr("dicomwire.association.link.set_kernel_timeout", counting)
     link: Any = make_link(pair[0], None)
     assert calls == []  # a new socket already waits for ever
     assert kernel_timeout(pair[0], socket.SO_RCVTIMEO) == (0, 0)
@@ -100,6 +98,8 @@ def test_read_once_ends_at_its_deadline_and_then_takes_data(
 
 def test_read_nowait_does_not_block(pair: tuple[socket.socket, socket.socket]) -> None:
     link = make_link(pair[0], None)
+    # Were the read to block, this would end it (and fail the test) in 2 s.
+    set_kernel_timeout(pair[0], socket.SO_RCVTIMEO, 2.0)
     started = time.monotonic()
     link.read_nowait()
     assert time.monotonic() - started < 1

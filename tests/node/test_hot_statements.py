@@ -7,8 +7,10 @@ exceptions (the index's retry logic catches those, not the drivers').
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from dicomwire.node.db import HotStatement, insert_ignoring_conflict, make_engine
@@ -25,7 +27,7 @@ BY_NAME = HotStatement(select(THINGS.c.id, THINGS.c.note).where(THINGS.c.name ==
 
 
 @pytest.fixture
-def engine(index_url: str):  # type: ignore[no-untyped-def]
+def engine(index_url: str) -> Iterator[Engine]:
     engine = make_engine(index_url)
     METADATA.drop_all(engine)
     METADATA.create_all(engine)
@@ -34,7 +36,7 @@ def engine(index_url: str):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-def test_rows_as_sqlalchemy_gives_them(engine) -> None:  # type: ignore[no-untyped-def]
+def test_rows_as_sqlalchemy_gives_them(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(insert(THINGS), [{"name": "a", "note": "x"}, {"name": "b", "note": "y"}])
     with engine.begin() as conn:
@@ -44,7 +46,7 @@ def test_rows_as_sqlalchemy_gives_them(engine) -> None:  # type: ignore[no-untyp
         assert BY_NAME.on(conn, {"n": "missing"}).fetchone() is None
 
 
-def test_runs_inside_the_callers_transaction(engine) -> None:  # type: ignore[no-untyped-def]
+def test_runs_inside_the_callers_transaction(engine: Engine) -> None:
     with engine.connect() as conn:
         with conn.begin() as transaction:
             assert insert_ignoring_conflict(conn, THINGS, {"name": "c", "note": ""}, "name")
@@ -55,7 +57,7 @@ def test_runs_inside_the_callers_transaction(engine) -> None:  # type: ignore[no
             assert BY_NAME.on(conn, {"n": "c"}).fetchone() is None  # rolled back with it
 
 
-def test_driver_errors_are_sqlalchemy_errors(engine) -> None:  # type: ignore[no-untyped-def]
+def test_driver_errors_are_sqlalchemy_errors(engine: Engine) -> None:
     plain_insert = HotStatement(insert(THINGS))
     with engine.connect() as conn, conn.begin():
         plain_insert.on(conn, {"name": "d", "note": ""}, insert=True)
@@ -63,7 +65,7 @@ def test_driver_errors_are_sqlalchemy_errors(engine) -> None:  # type: ignore[no
             plain_insert.on(conn, {"name": "d", "note": ""}, insert=True)
 
 
-def test_inserted_columns_decide_the_statement(engine) -> None:  # type: ignore[no-untyped-def]
+def test_inserted_columns_decide_the_statement(engine: Engine) -> None:
     plain_insert = HotStatement(insert(THINGS))
     with engine.begin() as conn:
         plain_insert.on(conn, {"name": "e"}, insert=True)  # note from its default
