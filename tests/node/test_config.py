@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,23 @@ def test_bad_toml_is_one_clear_error(tmp_path: Path) -> None:
 def test_validated_is_idempotent() -> None:
     config = NodeConfig().validated()
     assert config.validated() == config
+
+
+def test_direct_io_is_on_unless_turned_off(tmp_path: Path) -> None:
+    assert load({}, environ={}).direct_io is True
+    assert load({}, environ={"DICOMWIRE_DIRECT_IO": "false"}).direct_io is False
+    toml = tmp_path / "n.toml"
+    toml.write_text("direct_io = false\n")
+    assert load({}, str(toml), environ={}).direct_io is False
+    assert load({"direct_io": False}, environ={"DICOMWIRE_DIRECT_IO": "on"}).direct_io is False
+
+
+def test_no_direct_io_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dicomwire.cli.main import build_parser
+    from dicomwire.cli.serve import load_config
+
+    for key in [k for k in os.environ if k.startswith("DICOMWIRE_")]:
+        monkeypatch.delenv(key)
+    parser = build_parser()
+    assert load_config(parser.parse_args(["serve"])).direct_io is True
+    assert load_config(parser.parse_args(["serve", "--no-direct-io"])).direct_io is False

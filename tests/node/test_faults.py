@@ -104,26 +104,23 @@ def test_disk_full_answers_out_of_resources(
     assert node.index.instance(uid) is not None
 
 
+@pytest.mark.parametrize("direct_io", [True, False])
 def test_write_failure_midway_leaves_nothing(
-    run_node: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_node: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_io: bool
 ) -> None:
     """The same without a tmpfs: the disk fills up halfway through the file."""
-    real_copy = store_module._copy_data
-    full = [True]
+    real_pieces = store_module._pieces
 
-    def copy_then_fill_up(out: Any, data: Any, spooled: Any) -> None:
-        out.write(b"\0" * 1024)
-        if full[0]:
-            out.flush()
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_copy(out, data, spooled)
+    def fill_up_halfway(file_meta: bytes, data: Any, spooled: Any) -> Iterator[bytes]:
+        yield file_meta + b"\0" * 1024
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    node = run_node(NodeConfig(data_dir=tmp_path / "data"))
-    monkeypatch.setattr(store_module, "_copy_data", copy_then_fill_up)
+    node = run_node(NodeConfig(data_dir=tmp_path / "data", direct_io=direct_io))
+    monkeypatch.setattr(store_module, "_pieces", fill_up_halfway)
     status, uid = send(node.config.port)
     assert status == OUT_OF_RESOURCES
     assert node.index.instance(uid) is None and not files_of(node.config.data_dir)
-    monkeypatch.setattr(store_module, "_copy_data", real_copy)
+    monkeypatch.setattr(store_module, "_pieces", real_pieces)
     assert send(node.config.port, seed=2)[0] == 0x0000
 
 

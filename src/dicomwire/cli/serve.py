@@ -56,6 +56,14 @@ def register(sub: Any) -> None:
         help="refuse operations (not C-ECHO) on associations without a "
         "verified user identity (users and tokens: see --config)",
     )
+    parser.add_argument(
+        "--no-direct-io",
+        dest="direct_io",
+        action="store_false",
+        default=None,
+        help="write stored files through the page cache, not with O_DIRECT "
+        "(both are fsynced before the store is acknowledged)",
+    )
     parser.add_argument("--tls-cert", metavar="FILE", help="our TLS certificate (PEM)")
     parser.add_argument("--tls-key", metavar="FILE", help="its private key (PEM)")
     parser.add_argument(
@@ -95,6 +103,7 @@ FLAG_KEYS = (
     "tls_ca",
     "check_called_ae",
     "require_user_identity",
+    "direct_io",
 )
 
 

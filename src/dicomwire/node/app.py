@@ -56,7 +56,7 @@ class Node:
     def __init__(self, config: NodeConfig) -> None:
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = FileStore(config.data_dir)
+        self.store = FileStore(config.data_dir, config.direct_io)
         self.index = Index(config.database_url, data_dir=config.data_dir)
         self.ae = build_ae(config)
         self.handlers = NodeHandlers(config, self.index, self.store)

@@ -73,6 +73,8 @@ class NodeConfig:
     users: Mapping[str, str] = field(default_factory=dict)  # name -> SHA-256 hex of the passcode
     tokens: tuple[str, ...] = ()  # accepted SAML assertions / JSON Web Tokens, verbatim
     require_user_identity: bool = False
+    # Write stored files with O_DIRECT where the filesystem allows (node/direct_io.py).
+    direct_io: bool = True
 
     def allows(self, caller: str, action: str) -> bool:
         """Whether calling AE ``caller`` may ``action`` (one of :data:`ACTIONS`)."""
@@ -189,7 +191,7 @@ def _convert(key: str, value: Any, where: str) -> Any:
     try:
         if key == "permissions":
             return parse_permissions(value)
-        if key in ("check_called_ae", "require_user_identity"):
+        if key in ("check_called_ae", "require_user_identity", "direct_io"):
             return _boolean(value)
         if key == "users":
             if isinstance(value, str):  # environment: name=sha256hex,...

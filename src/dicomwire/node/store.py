@@ -15,7 +15,6 @@ import contextlib
 import fcntl
 import os
 import re
-import shutil
 import threading
 import uuid
 import zlib
@@ -28,11 +27,13 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
+from .direct_io import DirectUnsupported, DirectWriter
 from .header import read_index_header
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _PIXEL_DATA_GROUP = 0x7FE0
 _LOCK_STRIPES = 256  # lock files under <data_dir>/.locks, shared by all instances
+_SPOOL_CHUNK = 1 << 20  # a spooled data set is copied into the store in blocks of this size
 _TOKEN = uuid.uuid4().hex[:12]  # this process's temporary file names (FileStore.write)
 
 
@@ -51,7 +52,8 @@ def check_uid(value: str, what: str) -> str:
 class FileStore:
     """Instances on disk under ``data_dir``; paths handed out are relative to it."""
 
-    def __init__(self, data_dir: str | Path) -> None:
+    def __init__(self, data_dir: str | Path, direct_io: bool = True) -> None:
+        self.direct = DirectWriter(direct_io)
         self.root = Path(data_dir).resolve()
         self._root_text = str(self.root)
         self._root_prefix = os.path.join(self._root_text, "")
@@ -102,13 +104,8 @@ class FileStore:
         # loop: a thread writes one file at a time, and the token tells apart
         # nodes that share the data directory from other machines.
         temp = f"{folder}/.incoming-{_TOKEN}-{os.getpid()}-{threading.get_ident()}.part"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(file_meta)
-                _copy_data(fh, data, spooled)
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._write_file(temp, file_meta, data, spooled)
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -117,6 +114,28 @@ class FileStore:
         if sync_folder:
             _fsync_dir(folder)
         return path
+
+    def _write_file(
+        self, temp: str, file_meta: bytes, data: bytes | None, spooled: str | None
+    ) -> None:
+        """Write and fsync ``temp``: directly if the filesystem lets us (direct_io.py)."""
+        if self.direct.supported:
+            try:
+                fd = self.direct.open(temp)
+                try:
+                    self.direct.write(fd, _pieces(file_meta, data, spooled))
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                return
+            except DirectUnsupported:
+                pass  # written again below, through the page cache
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            for piece in _pieces(file_meta, data, spooled):
+                fh.write(piece)
+            fh.flush()
+            os.fsync(fh.fileno())
 
     @staticmethod
     def sync_folders(folders: Iterable[Path]) -> None:
@@ -147,12 +166,14 @@ class FileStore:
             self.absolute(relative).unlink()
 
 
-def _copy_data(out: BinaryIO, data: bytes | None, spooled: str | None) -> None:
+def _pieces(file_meta: bytes, data: bytes | None, spooled: str | None) -> Iterator[bytes]:
+    yield file_meta
     if data is not None:
-        out.write(data)
+        yield data
     elif spooled is not None:
         with open(spooled, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
+            while chunk := src.read(_SPOOL_CHUNK):
+                yield chunk
 
 
 def _fsync_dir(path: Path) -> None:
