@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..node.direct_io import DirectWriter
 from .common import (
     CLIError,
     add_tls_options,
@@ -31,6 +32,7 @@ LOGGER = logging.getLogger("dicomwire.listen")
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_WRITER = DirectWriter()  # received files are fsynced anyway: skip the page cache
 
 
 def register(sub: Any) -> None:
@@ -110,11 +112,9 @@ def write_durably(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically and durably (temp, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
+    os.close(fd)  # opened again by the writer, directly where the filesystem allows
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        _WRITER.write_file(temp, lambda: (data,))
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):

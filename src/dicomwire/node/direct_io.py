@@ -12,8 +12,9 @@ the device's logical block size. One page-aligned buffer per thread
 (``mmap``) collects the pieces of a file; the last block is padded and the
 file truncated to its real length. Filesystems without ``O_DIRECT``
 (tmpfs on older kernels, some network filesystems) refuse it with EINVAL,
-at ``open`` or at the first write: the caller then writes that file, and
-every later one, buffered (:class:`DirectWriter.supported` turns false).
+at ``open`` or at the first write: :meth:`DirectWriter.write_file` then
+writes that file, and every later one, through the page cache
+(:attr:`DirectWriter.supported` turns false).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import errno
 import mmap
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 O_DIRECT: int = getattr(os, "O_DIRECT", 0)  # Linux; elsewhere direct writes are never tried
 ALIGNMENT = 4096  # a multiple of every logical block size in use (512, 4096)
@@ -72,6 +73,30 @@ class DirectWriter:
             written += filled
             os.ftruncate(fd, written)
         return written
+
+    def write_file(
+        self, path: str, pieces: Callable[[], Iterable[bytes | bytearray | memoryview]]
+    ) -> None:
+        """Create ``path`` from ``pieces()`` and fsync it: directly while the
+        filesystem allows, else through the page cache (``pieces`` is called again).
+        """
+        if self.supported:
+            try:
+                fd = self.open(path)
+                try:
+                    self.write(fd, pieces())
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                return
+            except DirectUnsupported:
+                pass  # written again below
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            for piece in pieces():
+                fh.write(piece)
+            fh.flush()
+            os.fsync(fh.fileno())
 
     def _buffer(self) -> memoryview:
         view: memoryview | None = getattr(self._local, "view", None)

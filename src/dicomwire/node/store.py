@@ -27,7 +27,7 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
-from .direct_io import DirectUnsupported, DirectWriter
+from .direct_io import DirectWriter
 from .header import read_index_header
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
@@ -102,10 +102,11 @@ class FileStore:
         folder.mkdir(parents=True, exist_ok=True)
         # A name no other writer uses, without tempfile's random names and retry
         # loop: a thread writes one file at a time, and the token tells apart
-        # nodes that share the data directory from other machines.
+        # nodes that share the data directory from other machines. Written with
+        # O_DIRECT where the filesystem allows (direct_io.py).
         temp = f"{folder}/.incoming-{_TOKEN}-{os.getpid()}-{threading.get_ident()}.part"
         try:
-            self._write_file(temp, file_meta, data, spooled)
+            self.direct.write_file(temp, lambda: _pieces(file_meta, data, spooled))
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -114,28 +115,6 @@ class FileStore:
         if sync_folder:
             _fsync_dir(folder)
         return path
-
-    def _write_file(
-        self, temp: str, file_meta: bytes, data: bytes | None, spooled: str | None
-    ) -> None:
-        """Write and fsync ``temp``: directly if the filesystem lets us (direct_io.py)."""
-        if self.direct.supported:
-            try:
-                fd = self.direct.open(temp)
-                try:
-                    self.direct.write(fd, _pieces(file_meta, data, spooled))
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                return
-            except DirectUnsupported:
-                pass  # written again below, through the page cache
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            for piece in _pieces(file_meta, data, spooled):
-                fh.write(piece)
-            fh.flush()
-            os.fsync(fh.fileno())
 
     @staticmethod
     def sync_folders(folders: Iterable[Path]) -> None:
