@@ -143,3 +143,82 @@ def test_spooled_data_sets_are_copied_in_blocks(
     store.direct = DirectWriter(direct, buffer_size=4 * ALIGNMENT)
     path = store.write(RELATIVE, META, None, str(spool))
     assert path.read_bytes() == META + data
+
+
+# -- new folders ------------------------------------------------------------------
+
+
+def _record_folder_syncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    synced: list[Path] = []
+    real = direct_io.fsync_folder
+
+    def record(folder: str | Path) -> None:
+        synced.append(Path(folder))
+        real(folder)
+
+    monkeypatch.setattr(direct_io, "fsync_folder", record)
+    return synced
+
+
+def test_new_folders_are_fsynced_into_their_parents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced = _record_folder_syncs(monkeypatch)
+    direct_io.make_folders(tmp_path / "a" / "b" / "c")
+    assert (tmp_path / "a" / "b" / "c").is_dir()
+    assert synced == [tmp_path, tmp_path / "a", tmp_path / "a" / "b"]
+    synced.clear()
+    direct_io.make_folders(tmp_path / "a" / "b" / "c")  # all there: nothing to do
+    assert synced == []
+
+
+def test_a_folder_made_meanwhile_by_another_writer_is_still_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced = _record_folder_syncs(monkeypatch)
+    folder = tmp_path / "made-meanwhile"
+    folder.mkdir()
+    real_is_dir = Path.is_dir
+    seen: set[Path] = set()
+
+    def not_yet(self: Path) -> bool:  # the first look misses the other writer's mkdir
+        if self == folder and self not in seen:
+            seen.add(self)
+            return False
+        return real_is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", not_yet)
+    direct_io.make_folders(folder)
+    assert synced == [tmp_path]
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_store_makes_a_series_folder_once_and_durably(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    store = FileStore(tmp_path, direct_io=direct)
+    synced = _record_folder_syncs(monkeypatch)
+    made: list[Path] = []
+    real_mkdir = Path.mkdir
+
+    def counting_mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", counting_mkdir)
+    store.write(RELATIVE, META, b"first", None)
+    files = tmp_path.resolve() / "files"
+    assert made == [files / "1.2", files / "1.2" / "1.2.3"]
+    assert synced[:2] == [files, files / "1.2"]
+    store.write("files/1.2/1.2.3/1.2.3.5.dcm", META, b"second", None)
+    assert len(made) == 2  # the folder is there: no mkdir, no extra look
+    assert (files / "1.2" / "1.2.3" / "1.2.3.5.dcm").read_bytes() == META + b"second"
+
+
+def test_a_missing_spool_file_is_not_taken_for_a_missing_folder(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    store.write(RELATIVE, META, b"first", None)
+    with pytest.raises(FileNotFoundError):
+        store.write("files/1.2/1.2.3/1.2.3.9.dcm", META, None, str(tmp_path / "gone.spool"))
+    folder = tmp_path / "files" / "1.2" / "1.2.3"
+    assert sorted(p.name for p in folder.iterdir()) == ["1.2.3.4.dcm"]

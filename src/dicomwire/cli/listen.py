@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..node.direct_io import DirectWriter
+from ..node.direct_io import DirectWriter, fsync_folder, make_folders
 from .common import (
     CLIError,
     add_tls_options,
@@ -110,8 +110,11 @@ def instance_path(root: Path, event: Any, layout: str) -> Path:
 
 def write_durably(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically and durably (temp, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
+    except FileNotFoundError:
+        make_folders(path.parent)  # the first instance of its folder
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
     os.close(fd)  # opened again by the writer, directly where the filesystem allows
     try:
         _WRITER.write_file(temp, lambda: (data,))
@@ -120,11 +123,7 @@ def write_durably(path: Path, data: bytes) -> None:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_folder(path.parent)
 
 
 def make_store_handler(

@@ -15,15 +15,20 @@ file truncated to its real length. Filesystems without ``O_DIRECT``
 at ``open`` or at the first write: :meth:`DirectWriter.write_file` then
 writes that file, and every later one, through the page cache
 (:attr:`DirectWriter.supported` turns false).
+
+New folders are made durable here too (:func:`make_folders`): a file's
+fsync does not keep the name of a folder created just before it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import mmap
 import os
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 O_DIRECT: int = getattr(os, "O_DIRECT", 0)  # Linux; elsewhere direct writes are never tried
 ALIGNMENT = 4096  # a multiple of every logical block size in use (512, 4096)
@@ -121,3 +126,31 @@ class DirectWriter:
             return exc
         self.supported = False
         return DirectUnsupported(exc.errno, f"O_DIRECT refused: {exc.strerror}")
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Make the entries of ``folder`` (files renamed or created in it) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each one's name fsynced in its parent.
+
+    A folder's name is an entry of its parent, which the fsync of the folder
+    or of a file in it does not write. Journaling filesystems happen to
+    commit it along with that fsync; others need not, and a crash could then
+    lose a folder of files that were acknowledged as stored.
+    """
+    missing: list[Path] = []
+    level = folder
+    while not level.is_dir():
+        missing.append(level)
+        level = level.parent
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another writer made it meanwhile
+            level.mkdir()
+        fsync_folder(level.parent)

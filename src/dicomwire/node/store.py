@@ -27,7 +27,7 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
-from .direct_io import DirectWriter
+from .direct_io import DirectWriter, fsync_folder, make_folders
 from .header import read_index_header
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
@@ -58,7 +58,7 @@ class FileStore:
         self._root_text = str(self.root)
         self._root_prefix = os.path.join(self._root_text, "")
         self.files = self.root / "files"
-        self.files.mkdir(parents=True, exist_ok=True)
+        make_folders(self.files)
         self.locks = self.root / ".locks"
         self.locks.mkdir(exist_ok=True)
 
@@ -99,28 +99,35 @@ class FileStore:
         """
         path = self.absolute(relative)
         folder = path.parent
-        folder.mkdir(parents=True, exist_ok=True)
         # A name no other writer uses, without tempfile's random names and retry
         # loop: a thread writes one file at a time, and the token tells apart
         # nodes that share the data directory from other machines. Written with
         # O_DIRECT where the filesystem allows (direct_io.py).
         temp = f"{folder}/.incoming-{_TOKEN}-{os.getpid()}-{threading.get_ident()}.part"
         try:
-            self.direct.write_file(temp, lambda: _pieces(file_meta, data, spooled))
+            try:
+                self.direct.write_file(temp, lambda: _pieces(file_meta, data, spooled))
+            except FileNotFoundError:
+                # The series' first instance: its folders are made (durably)
+                # here rather than looked for on every store.
+                if folder.is_dir():
+                    raise  # the spool file is what went missing
+                make_folders(folder)
+                self.direct.write_file(temp, lambda: _pieces(file_meta, data, spooled))
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
             raise
         if sync_folder:
-            _fsync_dir(folder)
+            fsync_folder(folder)
         return path
 
     @staticmethod
     def sync_folders(folders: Iterable[Path]) -> None:
         """Make the renames into these folders durable: one fsync per folder, not per file."""
         for folder in set(folders):
-            _fsync_dir(folder)
+            fsync_folder(folder)
 
     @contextlib.contextmanager
     def lock(self, uid: str) -> Iterator[None]:
@@ -153,14 +160,6 @@ def _pieces(file_meta: bytes, data: bytes | None, spooled: str | None) -> Iterat
         with open(spooled, "rb") as src:
             while chunk := src.read(_SPOOL_CHUNK):
                 yield chunk
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def read_header(data: bytes | None, spooled: str | None, transfer_syntax: str) -> Dataset:
