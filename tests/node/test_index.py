@@ -996,3 +996,41 @@ def test_two_nodes_adding_one_instance_at_once(postgres_url: str, data_dir: Path
         for node in nodes:
             node.close()
     assert all(sorted(pair) == ["kept", "stored"] for pair in zip(*outcomes, strict=True))
+
+
+def test_sqlite_writers_in_other_processes_wait_on_the_writer_lock(tmp_path: Path) -> None:
+    """A write transaction waits while another process holds ``<database>-writer``
+    (``serve --workers``), and goes ahead as soon as it is released."""
+    import subprocess
+    import sys
+
+    database = tmp_path / "index.sqlite"
+    engine = make_engine(f"sqlite:///{database}")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT);"
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.readline()",
+         f"{database}-writer"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "held"
+    done = threading.Event()
+
+    def write() -> None:
+        with write_transaction(engine) as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not done.wait(0.5)  # held elsewhere: this writer waits
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert done.wait(30)
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+        writer.join(30)
+        engine.dispose()

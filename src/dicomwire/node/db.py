@@ -4,7 +4,11 @@ SQLite: WAL (readers never wait for the writer), ``synchronous=FULL`` (a
 committed store survives a power cut, which is what a C-STORE Success
 promises), foreign keys on, a 30 s busy timeout, and write transactions
 opened with ``BEGIN IMMEDIATE`` so two writers queue on the lock instead of
-failing when a read lock cannot be upgraded.
+failing when a read lock cannot be upgraded. Before that, a writer takes an
+``flock`` on ``<database>-writer``: SQLite's busy handler waits for its lock
+by sleeping (1 ms, then longer), so writers in several processes (``serve
+--workers``) would sleep through each other's commits; the flock hands the
+lock over as soon as it is released.
 
 PostgreSQL: psycopg 3; ``READ COMMITTED``; migrations serialize on a
 transaction-level advisory lock so several nodes can start at once.
@@ -13,7 +17,10 @@ transaction-level advisory lock so several nodes can start at once.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
+import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -88,10 +95,51 @@ def _configure_sqlite(engine: Engine) -> None:
 @contextlib.contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that will write: committed at the end, rolled back on error."""
-    with engine.connect() as conn:
+    with _writer_lock(engine), engine.connect() as conn:
         conn.execution_options(**{_WRITE: True})
         with conn.begin():
             yield conn
+
+
+class WriterLock:
+    """One writer at a time among the threads and processes that share a SQLite file.
+
+    A thread lock, then an exclusive ``flock`` on a file beside the database
+    (threads share this process's descriptor, and ``flock`` would let them
+    all in at once). The file is opened on first use and kept.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._threads = threading.Lock()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+_WRITER_LOCKS: dict[str, WriterLock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> contextlib.AbstractContextManager[None]:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database:
+        return contextlib.nullcontext()
+    path = os.path.abspath(database) + "-writer"
+    with _WRITER_LOCKS_GUARD:
+        lock = _WRITER_LOCKS.get(path)
+        if lock is None:
+            lock = _WRITER_LOCKS[path] = WriterLock(path)
+    return lock.held()
 
 
 @contextlib.contextmanager
