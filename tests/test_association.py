@@ -514,3 +514,42 @@ def test_stop_accepting_lets_running_associations_finish(make_server: Any) -> No
     assert not server.server.wait(0.2)  # still open
     running.release()
     assert server.server.wait(5)
+
+
+def test_servers_share_a_listening_socket() -> None:
+    """``start_server(listen_socket=...)``: two servers accept on one socket, as the
+    workers of ``dicomwire serve --workers`` do (each with its own descriptor)."""
+    shared = socket.socket()
+    shared.bind((LOCAL, 0))
+    shared.listen()
+    port = shared.getsockname()[1]
+    served: list[str] = []
+
+    def make(title: str, sock: socket.socket) -> Any:
+        ae = AE(title)
+        ae.add_supported_context(Verification)
+        handler = (evt.EVT_C_ECHO, lambda event: served.append(title) or 0x0000)
+        return ae.start_server((LOCAL, port), block=False, evt_handlers=[handler],
+                               listen_socket=sock)  # fmt: skip
+
+    first = make("FIRST", shared)
+    second = make("SECOND", socket.socket(fileno=os.dup(shared.fileno())))
+    assert first.server_address == second.server_address == (LOCAL, port)
+    requestor = AE("SCU")
+    requestor.add_requested_context(Verification)
+
+    def echo() -> int:
+        assoc = requestor.associate(LOCAL, port)
+        assert assoc.is_established
+        status = assoc.send_c_echo()
+        assoc.release()
+        return int(status.Status)
+
+    try:
+        assert [echo() for _ in range(6)] == [0] * 6
+        first.shutdown()  # the other server's descriptor keeps the socket open
+        assert [echo() for _ in range(3)] == [0] * 3
+        assert served[-3:] == ["SECOND"] * 3
+    finally:
+        first.shutdown()
+        second.shutdown()

@@ -9,6 +9,7 @@ it proposes presentation contexts as an association requestor
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Sequence
@@ -220,18 +221,27 @@ class AE:
         block: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: Sequence[HandlerSpec] | None = None,
+        *,
+        listen_socket: socket.socket | None = None,
     ) -> AssociationServer | None:
         """Listen for associations on ``address`` (PS3.8 9.1.1).
 
         ``block=True`` serves in the calling thread until interrupted (Ctrl-C)
         and returns ``None``; ``block=False`` serves in the background and
         returns the server, whose ``shutdown()`` stops it.
+
+        ``listen_socket`` (dicomwire's own): serve a socket that is already
+        bound and listening instead of opening one on ``address``, such as
+        one inherited from a process that shares it between several
+        servers, or from systemd socket activation. Several servers may
+        accept on one socket; each takes the connections it gets to first.
         """
         if not self._supported:
             raise ValueError(
                 "no supported presentation contexts: add some before starting a server"
             )
-        server = AssociationServer(self, address, HandlerRegistry(evt_handlers), ssl_context)
+        registry = HandlerRegistry(evt_handlers)
+        server = AssociationServer(self, address, registry, ssl_context, listen_socket)
         with self._lock:
             self._servers.append(server)
         if not block:

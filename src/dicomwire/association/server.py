@@ -46,11 +46,16 @@ class AssociationServer:
         address: tuple[str, int],
         handlers: HandlerRegistry,
         ssl_context: ssl.SSLContext | None = None,
+        listen_socket: socket.socket | None = None,
     ) -> None:
         self.ae = ae
         self.handlers = handlers
         self.ssl_context = ssl_context
-        self.socket = listen(address)
+        self.socket = listen(address) if listen_socket is None else listen_socket
+        # Other processes may accept on the same socket: the one that loses a
+        # connection must go back to select(), where shutdown can reach it,
+        # not block in accept().
+        self.socket.setblocking(False)
         self._wake_r, self._wake_w = socket.socketpair()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
