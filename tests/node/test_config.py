@@ -61,6 +61,9 @@ def test_known_ae_flags() -> None:
         ({}, {"DICOMWIRE_COLOUR": "blue"}, "unknown setting 'colour'"),
         ({"tls_cert": "c.pem"}, {}, "tls_cert and tls_key"),
         ({"database": "mysql://x"}, {}, "database"),
+        ({"workers": 0}, {}, "workers: give 1 to 64, not 0"),
+        ({"workers": 65}, {}, "workers"),
+        ({}, {"DICOMWIRE_WORKERS": "many"}, "workers"),
     ],
 )
 def test_bad_settings_are_named(flags: dict, environ: dict, message: str) -> None:
@@ -100,3 +103,12 @@ def test_no_direct_io_flag(monkeypatch: pytest.MonkeyPatch) -> None:
     parser = build_parser()
     assert load_config(parser.parse_args(["serve"])).direct_io is True
     assert load_config(parser.parse_args(["serve", "--no-direct-io"])).direct_io is False
+
+
+def test_workers_from_each_source(tmp_path: Path) -> None:
+    assert load({}, environ={}).workers == 1
+    toml = tmp_path / "w.toml"
+    toml.write_text("workers = 3\n")
+    assert load({}, str(toml), {}).workers == 3
+    assert load({}, str(toml), {"DICOMWIRE_WORKERS": "2"}).workers == 2
+    assert load({"workers": 4}, str(toml), {"DICOMWIRE_WORKERS": "2"}).workers == 4

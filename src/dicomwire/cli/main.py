@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; errors are one line on stderr and a non-zero exit."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # serve --workers runs it again
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

@@ -64,6 +64,13 @@ def register(sub: Any) -> None:
         help="write stored files through the page cache, not with O_DIRECT "
         "(both are fsynced before the store is acknowledged)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="node processes sharing the port and the archive (default 1; "
+        "about one per CPU core spreads a busy node over the cores)",
+    )
     parser.add_argument("--tls-cert", metavar="FILE", help="our TLS certificate (PEM)")
     parser.add_argument("--tls-key", metavar="FILE", help="its private key (PEM)")
     parser.add_argument(
@@ -104,6 +111,7 @@ FLAG_KEYS = (
     "check_called_ae",
     "require_user_identity",
     "direct_io",
+    "workers",
 )
 
 
@@ -122,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from ..node.app import Node
+    from . import serve_workers
 
     setup_logging(args)
     if not (args.verbose or args.debug):
@@ -129,8 +138,17 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("dicomwire.node").setLevel(logging.INFO)
         logging.getLogger().setLevel(logging.INFO)
     config = load_config(args)
+    number = serve_workers.worker_number()
+    if number is None and config.workers > 1:
+        return serve_workers.supervise(config, args.argv)
+    listen_socket = None
+    if number is not None:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(f"%(levelname).1s: w{number}: %(message)s"))
+        listen_socket = serve_workers.worker_socket()
+        serve_workers.watch_supervisor()
     try:
-        node = Node(config)
+        node = Node(config, listen_socket)
         node.start()
     except Exception as exc:
         raise CLIError(f"cannot start: {exc}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 from typing import Any
@@ -53,8 +54,11 @@ def tls_context(config: NodeConfig) -> ssl.SSLContext | None:
 class Node:
     """A running archive; :meth:`stop` finishes what is in flight first."""
 
-    def __init__(self, config: NodeConfig) -> None:
+    def __init__(self, config: NodeConfig, listen_socket: socket.socket | None = None) -> None:
+        """``listen_socket``: serve this listening socket (a worker's, see
+        ``cli/serve_workers.py``) rather than open one on ``bind:port``."""
         self.config = config
+        self.listen_socket = listen_socket
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = FileStore(config.data_dir, config.direct_io)
         self.index = Index(config.database_url, data_dir=config.data_dir)
@@ -69,6 +73,7 @@ class Node:
             block=False,
             evt_handlers=self.handlers.handlers(),
             ssl_context=tls_context(self.config),
+            listen_socket=self.listen_socket,
         )
         counts = self.index.counts()
         LOGGER.info(

@@ -22,6 +22,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DUPLICATE_POLICIES = ("keep", "replace", "reject")
+MAX_WORKERS = 64
 _AE_TITLE = re.compile(r"^[\x20-\x5B\x5D-\x7E]{1,16}$")  # PS3.5 AE: no backslash or controls
 
 
@@ -75,6 +76,9 @@ class NodeConfig:
     require_user_identity: bool = False
     # Write stored files with O_DIRECT where the filesystem allows (node/direct_io.py).
     direct_io: bool = True
+    # Node processes sharing the port, the data directory and the index
+    # (cli/serve_workers.py): one Python process runs Python on one core.
+    workers: int = 1
 
     def allows(self, caller: str, action: str) -> bool:
         """Whether calling AE ``caller`` may ``action`` (one of :data:`ACTIONS`)."""
@@ -112,6 +116,10 @@ class NodeConfig:
             )
         if self.max_associations < 1:
             raise ConfigError("max_associations: must be at least 1")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ConfigError(f"workers: give 1 to {MAX_WORKERS}, not {self.workers}")
+        if self.workers > 1 and os.name != "posix":
+            raise ConfigError("workers: more than 1 needs a POSIX system")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together")
         destinations = [d for p in self.permissions.values() for d in p.move_destinations or ()]
@@ -200,7 +208,7 @@ def _convert(key: str, value: Any, where: str) -> Any:
         if key == "tokens":
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(v).strip() for v in items if str(v).strip())
-        if key in ("port", "max_associations", "max_pdu"):
+        if key in ("port", "max_associations", "max_pdu", "workers"):
             return int(value)
         if key == "shutdown_grace":
             return float(value)
