@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -108,6 +109,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         nargs="*",
         default=["sqlite", "postgresql"],
         help="scenario 8: dicomwire serve index backends (sqlite, postgresql; none: skip)",
+    )
+    p.add_argument(
+        "--node-workers",
+        nargs="+",
+        type=int,
+        default=sorted({1, os.cpu_count() or 1}),
+        help="scenario 8: run dicomwire serve with each of these --workers "
+        "(default: 1 and the number of CPUs)",
     )
     p.add_argument(
         "--node-peers",
@@ -228,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
             from . import node
 
             log("8. The node against Orthanc and dcmqrscp")
-            node_sections, node_md = node.run(ctx, args.node_backends, args.node_peers, repeat)
+            node_sections, node_md = node.run(
+                ctx, args.node_backends, args.node_peers, repeat, args.node_workers
+            )
     except KeyboardInterrupt:
         log("interrupted: writing what was measured")
     finally:

@@ -194,10 +194,15 @@ class PgCluster:
 
 
 class NodeArchive(Archive):
-    def __init__(self, backend: str) -> None:
+    def __init__(self, backend: str, workers: int = 1) -> None:
         self.backend = backend
-        self.key = f"dicomwire-{backend}"
-        self.label = f"dicomwire serve ({'SQLite' if backend == 'sqlite' else 'PostgreSQL'})"
+        self.workers = workers
+        name = "SQLite" if backend == "sqlite" else "PostgreSQL"
+        if workers == 1:
+            self.key, self.label = f"dicomwire-{backend}", f"dicomwire serve ({name})"
+        else:
+            self.key = f"dicomwire-{backend}-w{workers}"
+            self.label = f"dicomwire serve ({name}, {workers} workers)"
         self.cluster: PgCluster | None = None
 
     def unavailable(self) -> str | None:
@@ -222,12 +227,15 @@ class NodeArchive(Archive):
                 "--known-ae", f"{DEST_AET}=127.0.0.1:{dest_port}"]  # fmt: skip
         if database:
             argv += ["--database", database]
+        if self.workers > 1:
+            argv += ["--workers", str(self.workers)]
         env = python_env({"DICOMWIRE_MAX_PDU": str(settings.max_pdu)})
         if settings.profile_dir is not None and shutil.which("py-spy"):
             settings.profile_dir.mkdir(parents=True, exist_ok=True)
             output = settings.profile_dir / f"{name}.speedscope.json"
             argv = ["py-spy", "record", "--format", "speedscope", "-o", str(output), "--", *argv]
-        child = Child(argv, settings.workdir, name, env=env)
+        # With workers, the peak RSS is the sum of the processes' peaks.
+        child = Child(argv, settings.workdir, name, env=env, tree_rss=self.workers > 1)
         child.wait_listening(port, 120)
         return Running(child, port)
 
@@ -484,8 +492,8 @@ class DcmqrscpArchive(FolderArchive):
         return self._start(settings, self._cached(population), dest_port, "dcmqrscp-populated")
 
 
-def archives(backends: list[str], peers: list[str]) -> list[Archive]:
-    chosen: list[Archive] = [NodeArchive(b) for b in backends]
+def archives(backends: list[str], peers: list[str], workers: list[int]) -> list[Archive]:
+    chosen: list[Archive] = [NodeArchive(b, w) for b in backends for w in workers]
     if "orthanc" in peers:
         chosen.append(OrthancArchive())
     if "dcmqrscp" in peers:

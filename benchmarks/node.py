@@ -215,13 +215,13 @@ def query_and_retrieve(
 
 
 def run(
-    ctx: Context, backends: list[str], peers: list[str], repeat: int
+    ctx: Context, backends: list[str], peers: list[str], repeat: int, workers: list[int]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     # --cpus is for scenarios 1-7: the archives run where the kernel puts
     # them, so their senders and receivers do too.
     ctx = replace(ctx, settings=replace(ctx.settings, cpus="any"))
     sections = []
-    chosen = archives(backends, peers)
+    chosen = archives(backends, peers, workers)
     try:
         for archive in chosen:
             try:

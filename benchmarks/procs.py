@@ -59,6 +59,14 @@ def peak_rss_kb(pid: int | str = "self") -> int:
     return 0
 
 
+def children_of(pid: int) -> list[int]:
+    """The pids of a process's children (empty once it is gone)."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket() as sock:
@@ -94,8 +102,11 @@ class Child:
         stdin_pipe: bool = False,
         cwd: Path | None = None,
         cpus: set[int] | None = None,
+        tree_rss: bool = False,
     ) -> None:
+        """``tree_rss``: the peak RSS counts the children's peaks too (their sum)."""
         self.name = name
+        self.tree_rss = tree_rss
         self.argv = [str(a) for a in argv]
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
@@ -140,7 +151,11 @@ class Child:
         the final 20 ms of growth. Python peers also report their own at the end.
         """
         while not self._done.wait(0.02):
-            self.hwm_kb = max(self.hwm_kb, peak_rss_kb(self.popen.pid))
+            pid = self.popen.pid
+            rss = peak_rss_kb(pid)
+            if self.tree_rss:
+                rss += sum(peak_rss_kb(child) for child in children_of(pid))
+            self.hwm_kb = max(self.hwm_kb, rss)
         if self.exit is not None:
             self.exit.maxrss_kb = self.hwm_kb
 
