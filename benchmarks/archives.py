@@ -194,7 +194,8 @@ class PgCluster:
 
 
 class NodeArchive(Archive):
-    def __init__(self, backend: str, workers: int = 1) -> None:
+    def __init__(self, backend: str, workers: int = 1, cluster: PgCluster | None = None) -> None:
+        """``cluster``: the PostgreSQL cluster shared with the run's other nodes."""
         self.backend = backend
         self.workers = workers
         name = "SQLite" if backend == "sqlite" else "PostgreSQL"
@@ -203,7 +204,7 @@ class NodeArchive(Archive):
         else:
             self.key = f"dicomwire-{backend}-w{workers}"
             self.label = f"dicomwire serve ({name}, {workers} workers)"
-        self.cluster: PgCluster | None = None
+        self.cluster = cluster
 
     def unavailable(self) -> str | None:
         if self.backend == "postgresql":
@@ -493,7 +494,10 @@ class DcmqrscpArchive(FolderArchive):
 
 
 def archives(backends: list[str], peers: list[str], workers: list[int]) -> list[Archive]:
-    chosen: list[Archive] = [NodeArchive(b, w) for b in backends for w in workers]
+    # One PostgreSQL cluster for every node row: it is started once and its
+    # populated database is shared.
+    cluster = PgCluster(data.DATA_ROOT / "pg") if "postgresql" in backends else None
+    chosen: list[Archive] = [NodeArchive(b, w, cluster) for b in backends for w in workers]
     if "orthanc" in peers:
         chosen.append(OrthancArchive())
     if "dcmqrscp" in peers:
