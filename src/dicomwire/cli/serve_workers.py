@@ -137,9 +137,10 @@ def _wait(workers: dict[int, subprocess.Popen[bytes]]) -> int:
             continue
         code = os.waitstatus_to_exitcode(status)
         workers[number].returncode = code  # reaped here, not by Popen
-        if not stopping.is_set() or (code != 0 and not failed):
-            failed = failed or f"worker {number} (pid {pid}) exited with {_describe(code)}"
-        if not stopping.is_set():
+        unexpected = not stopping.is_set()
+        if (unexpected or code != 0) and not failed:
+            failed = f"worker {number} (pid {pid}) exited with {_describe(code)}"
+        if unexpected:
             LOGGER.error("%s: stopping the others", failed)
             stop_all()
     if failed:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import re
 import threading
@@ -104,16 +105,17 @@ class FileStore:
         # nodes that share the data directory from other machines. Written with
         # O_DIRECT where the filesystem allows (direct_io.py).
         temp = f"{folder}/.incoming-{_TOKEN}-{os.getpid()}-{threading.get_ident()}.part"
+        pieces = functools.partial(_pieces, file_meta, data, spooled)
         try:
             try:
-                self.direct.write_file(temp, lambda: _pieces(file_meta, data, spooled))
+                self.direct.write_file(temp, pieces)
             except FileNotFoundError:
                 # The series' first instance: its folders are made (durably)
                 # here rather than looked for on every store.
                 if folder.is_dir():
                     raise  # the spool file is what went missing
                 make_folders(folder)
-                self.direct.write_file(temp, lambda: _pieces(file_meta, data, spooled))
+                self.direct.write_file(temp, pieces)
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
