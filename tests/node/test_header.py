@@ -25,9 +25,10 @@ from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 from test_index import make_dataset
 
-from dicomwire.node.header import read_index_header
+from dicomwire.node.catalog import INDEXED_VRS
+from dicomwire.node.header import read_index_header, read_index_texts
 from dicomwire.node.records import MissingAttributes, record_from
-from dicomwire.node.store import read_header
+from dicomwire.node.store import read_header, read_indexed
 
 STOP = 0x7FE0
 
@@ -52,13 +53,24 @@ def assert_same(data: bytes, implicit_vr: bool) -> None:
     assert sorted(fast.keys()) == sorted(flat)
     for tag in flat:  # both converted by pydicom on access
         assert fast[tag].value == slow[tag].value, tag
+    assert_same_record(data, implicit_vr)
+
+
+def assert_same_record(data: bytes, implicit_vr: bool) -> None:
+    """The index record from the texts, from the raw header and from pydicom agree."""
+    syntax = "1.2.840.10008.1.2" if implicit_vr else "1.2.840.10008.1.2.1"
+    readings: list[Dataset | dict[int, str]] = [through_pydicom(data, implicit_vr)]
+    readings += [r for r in (read_index_header(data, implicit_vr, STOP),
+                             read_index_texts(data, implicit_vr, INDEXED_VRS, STOP)) if r is not None]  # fmt: skip
     try:
-        expected = record_from(slow, "files/x.dcm", "1.2.840.10008.1.2.1")
+        expected = record_from(readings[0], "files/x.dcm", syntax)
     except MissingAttributes:
-        with pytest.raises(MissingAttributes):
-            record_from(fast, "files/x.dcm", "1.2.840.10008.1.2.1")
+        for reading in readings[1:]:
+            with pytest.raises(MissingAttributes):
+                record_from(reading, "files/x.dcm", syntax)
         return
-    assert record_from(fast, "files/x.dcm", "1.2.840.10008.1.2.1") == expected
+    for reading in readings[1:]:
+        assert record_from(reading, "files/x.dcm", syntax) == expected
 
 
 @functools.cache
@@ -92,6 +104,8 @@ def test_pydicom_test_files(path: str) -> None:
         # Left to pydicom (counted below: most must not be): read_header falls back.
         fallback = read_header(data, None, syntax)
         assert fallback == through_pydicom(data, syntax.is_implicit_VR)
+        assert read_index_texts(data, syntax.is_implicit_VR, INDEXED_VRS, STOP) is None
+        assert read_indexed(data, None, syntax) == fallback
         return
     assert_same(data, syntax.is_implicit_VR)
 
@@ -181,3 +195,61 @@ def test_it_stops_at_pixel_data() -> None:
     ds.add_new(0xFFFAFFFA, "SQ", Sequence())  # after Pixel Data: never reached
     fast = read_index_header(encode(ds, False), False, STOP)
     assert fast is not None and 0x7FE00010 not in fast and len(fast) == len(make_dataset())
+
+
+def _with(implicit_vr: bool, **values: object) -> bytes:
+    ds = make_dataset()
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    return encode(ds, implicit_vr)
+
+
+@pytest.mark.parametrize("implicit_vr", [False, True])
+@pytest.mark.parametrize(
+    ("charset", "name"),
+    [
+        (None, "Doe^John"),
+        ("ISO_IR 100", "Müller^Jürgen"),
+        ("ISO_IR 192", "Wang^XiaoDong=王^小東"),
+        ("ISO_IR 6", "Smith^Ann"),
+    ],
+)
+def test_index_texts_in_plain_character_sets(
+    implicit_vr: bool, charset: str | None, name: str
+) -> None:
+    values: dict[str, object] = {"PatientName": name, "StudyDescription": f"about {name}"}
+    if charset is not None:
+        values["SpecificCharacterSet"] = charset
+    data = _with(implicit_vr, **values)
+    texts = read_index_texts(data, implicit_vr, INDEXED_VRS, STOP)
+    assert texts is not None and texts[0x00100010].rstrip(" ") == name
+    assert_same_record(data, implicit_vr)
+
+
+def test_index_texts_leave_code_extensions_to_pydicom() -> None:
+    """ISO 2022 escapes (several values of Specific Character Set) are pydicom's."""
+    ds = make_dataset()
+    ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
+    ds.PatientName = "Yamada^Tarou=山田^太郎"
+    data = encode(ds, False)
+    assert read_index_texts(data, False, INDEXED_VRS, STOP) is None
+    assert_same_record(data, False)
+    unknown = _with(False, SpecificCharacterSet="ISO_IR 144")  # Cyrillic: not one plain codec
+    assert read_index_texts(unknown, False, INDEXED_VRS, STOP) is None
+
+
+def test_index_texts_read_un_as_the_dictionary_vr() -> None:
+    ds = make_dataset()
+    ds.add_new(0x00100020, "UN", b"ID-42 ")  # Patient ID sent as UN
+    data = encode(ds, False)
+    texts = read_index_texts(data, False, INDEXED_VRS, STOP)
+    assert texts is not None and texts[0x00100020] == "ID-42 "
+    assert_same_record(data, False)
+
+
+def test_index_texts_leave_other_vrs_to_pydicom() -> None:
+    ds = make_dataset()
+    ds.add_new(0x00100020, "OB", b"ID-42 ")  # Patient ID with a binary VR
+    data = encode(ds, False)
+    assert read_index_texts(data, False, INDEXED_VRS, STOP) is None
+    assert_same_record(data, False)

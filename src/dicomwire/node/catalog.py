@@ -9,6 +9,7 @@ belong to the level of the query and are read from the stored files.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from pydicom.datadict import tag_for_keyword
@@ -76,7 +77,7 @@ class Attribute:
     match_column: str
     required: bool = False
 
-    @property
+    @functools.cached_property  # read for every attribute of every stored instance
     def tag(self) -> int:
         tag = tag_for_keyword(self.keyword)
         assert tag is not None, self.keyword
@@ -128,6 +129,7 @@ INDEXED: dict[str, Attribute] = {
     )
 }
 INDEXED_BY_TAG = {a.tag: a for a in INDEXED.values()}
+INDEXED_VRS = {int(a.tag): a.vr for a in INDEXED.values()}  # each is its dictionary VR
 
 # Computed attributes (PS3.4 C.3.4, C.6.1.1): keyword -> (entity, VR).
 COMPUTED: dict[str, tuple[str, str]] = {

@@ -20,7 +20,7 @@ from ..events import DatasetDecodeError
 from .config import NodeConfig
 from .group_commit import GroupCommit
 from .index import DuplicateInstance, Index, MissingAttributes, QueryError
-from .store import FileStore, InvalidUID, read_header
+from .store import FileStore, InvalidUID, read_indexed
 
 LOGGER = logging.getLogger("dicomwire.node")
 
@@ -159,7 +159,7 @@ class NodeHandlers:
         # A spooled data set stays on disk; a small one is in memory already.
         data = None if event.dataset_path else event.encoded_dataset()
         try:
-            header = read_header(data, event.dataset_path, syntax)
+            header = read_indexed(data, event.dataset_path, syntax)
             record = Index.record_from(header, "", syntax)
             if record.sop_instance_uid != request.AffectedSOPInstanceUID:
                 return _status(DOES_NOT_MATCH, "SOP Instance UID differs from the request")

@@ -17,6 +17,7 @@ of order, a UN of undefined length, a header that does not add up.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 
 from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import RawDataElement
@@ -31,8 +32,9 @@ from ..flat_codec import (
     looks_implicit,
     raw_element,
 )
+from .identifiers import ASCII_VRS, PLAIN_CHARSETS, SPECIFIC_CHARACTER_SET, TEXT_VRS
 
-__all__ = ["read_index_header"]
+__all__ = ["read_index_header", "read_index_texts"]
 
 # Every VR of PS3.5 Table 6.2-1, by its two letters.
 _VR_NAMES = {vr.encode("ascii"): vr for vr in LONG_VRS | {
@@ -54,9 +56,62 @@ def read_index_header(data: bytes, implicit_vr: bool, stop_group: int = 0x7FE0) 
 
     ``None`` when pydicom must read the header (see the module docstring).
     """
+    found = _top_level(data, implicit_vr, stop_group)
+    if found is None:
+        return None
+    elements: dict[BaseTag, RawDataElement] = {}
+    for tag, vr, length, value_at in found:
+        key = BaseTag(tag)
+        value = data[value_at : value_at + length]
+        elements[key] = raw_element(key, vr, length, value, value_at, implicit_vr)  # type: ignore[arg-type]
+    return dataset_from_raw(elements, implicit_vr)
+
+
+def read_index_texts(
+    data: bytes, implicit_vr: bool, wanted: Mapping[int, str], stop_group: int = 0x7FE0
+) -> dict[int, str] | None:
+    """The text of each top-level element of ``data`` whose tag is in ``wanted``.
+
+    ``wanted`` maps a tag to its dictionary VR, which an implicit VR or UN
+    element is read as. Text is decoded as ``element_text`` decodes a raw
+    element (``identifiers.py``): Latin-1 for the VRs of the default
+    repertoire, the data set's one plain character set for the others.
+    ``None`` when this cannot say what pydicom would: what
+    :func:`read_index_header` leaves to pydicom, a character set with code
+    extensions (PS3.3 C.12.1.1.2), or a wanted element of another VR.
+    Reading these few values costs a fraction of building the Dataset.
+    """
+    found = _top_level(data, implicit_vr, stop_group)
+    if found is None:
+        return None
+    encoding = "latin-1"
+    texts: dict[int, str] = {}
+    for tag, vr, length, value_at in found:
+        if tag == SPECIFIC_CHARACTER_SET:
+            named = data[value_at : value_at + length].decode("latin-1")
+            plain = None if "\\" in named else PLAIN_CHARSETS.get(named.strip(" \0"))
+            if plain is None:
+                return None
+            encoding = plain
+        if tag not in wanted:
+            continue
+        if vr is None or vr == "UN":
+            vr = wanted[tag]
+        codec = "latin-1" if vr in ASCII_VRS else encoding if vr in TEXT_VRS else None
+        if codec is None:
+            return None
+        texts[tag] = data[value_at : value_at + length].decode(codec, "replace")
+    return texts
+
+
+def _top_level(
+    data: bytes, implicit_vr: bool, stop_group: int
+) -> list[tuple[int, str | None, int, int]] | None:
+    """(tag, VR or None, length, where the value starts) of each top-level element
+    before ``stop_group`` that is not a sequence; ``None``: pydicom must read it."""
     if len(data) >= 6 and looks_implicit(data) != implicit_vr:
         return None  # pydicom switches encoding (and warns): let it
-    elements: dict[BaseTag, RawDataElement] = {}
+    found: list[tuple[int, str | None, int, int]] = []
     position, end, last = 0, len(data), -1
     try:
         while position < end:
@@ -75,12 +130,10 @@ def read_index_header(data: bytes, implicit_vr: bool, stop_group: int = 0x7FE0) 
                 return None
             if vr == "SQ" or (vr in (None, "UN") and _is_sequence(tag)):
                 continue
-            key = BaseTag(tag)
-            value = data[value_at:position]
-            elements[key] = raw_element(key, vr, length, value, value_at, implicit_vr)  # type: ignore[arg-type]
+            found.append((tag, vr, length, value_at))
     except _NotCovered:
         return None
-    return dataset_from_raw(elements, implicit_vr)
+    return found
 
 
 def _element_header(

@@ -33,9 +33,9 @@ TIMEZONE_OFFSET = Tag(0x0008, 0x0201)
 # Never matched: they say how to read the identifier, not what to find.
 NOT_MATCHED = frozenset({SPECIFIC_CHARACTER_SET, QUERY_RETRIEVE_LEVEL, TIMEZONE_OFFSET})
 # Values of these VRs are ASCII text; read from raw bytes when undecoded.
-_ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
+ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
 # Text in the data set's character set (PS3.5 6.1.2.3).
-_TEXT_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+TEXT_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
 # No matching is defined for binary and unknown values: return keys only.
 _NOT_MATCHABLE = frozenset(
     {"OB", "OD", "OF", "OL", "OV", "OW", "UN", "SS", "US", "SL", "UL", "SV", "UV", "FL", "FD", "AT"}
@@ -74,7 +74,7 @@ def element_text(ds: Dataset, tag: int, encoding: str | None = None) -> str | No
         return None
     if isinstance(item, RawDataElement):
         vr = element_vr(ds, tag)
-        codec = "latin-1" if vr in _ASCII_VRS else encoding if vr in _TEXT_VRS else None
+        codec = "latin-1" if vr in ASCII_VRS else encoding if vr in TEXT_VRS else None
         if codec is not None:
             raw = item.value
             return raw.decode(codec, "replace") if isinstance(raw, bytes) else value_text(raw)
@@ -86,7 +86,7 @@ def element_text(ds: Dataset, tag: int, encoding: str | None = None) -> str | No
 
 # Character sets whose text needs no code-extension handling (PS3.3 C.12.1.1.2):
 # what pydicom would decode them with.
-_PLAIN_CHARSETS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1",
+PLAIN_CHARSETS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1",
                    "ISO_IR 192": "utf-8"}  # fmt: skip
 
 
@@ -106,7 +106,7 @@ def plain_text_encoding(ds: Dataset) -> str | None:
         text = raw
     else:
         return None  # several values: code extensions (ISO 2022)
-    return _PLAIN_CHARSETS.get(text.strip(" \0"))
+    return PLAIN_CHARSETS.get(text.strip(" \0"))
 
 
 def value_text(value: object) -> str:
@@ -225,9 +225,9 @@ def _is_ascii(ds: Dataset) -> bool:
         elif elem.VR == "SQ":
             if not all(_is_ascii(item) for item in elem.value or []):
                 return False
-        elif elem.VR in _TEXT_VRS and not value_text(elem.value).isascii():
+        elif elem.VR in TEXT_VRS and not value_text(elem.value).isascii():
             return False
     return True
 
 
-_TEXT_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})
+TEXT_VRS = frozenset({"LO", "LT", "PN", "SH", "ST", "UC", "UT"})

@@ -122,7 +122,9 @@ class Index:
     # -- storing -----------------------------------------------------------------
 
     @staticmethod
-    def record_from(header: Dataset, path: str, transfer_syntax_uid: str) -> InstanceRecord:
+    def record_from(
+        header: Dataset | Mapping[int, str], path: str, transfer_syntax_uid: str
+    ) -> InstanceRecord:
         """What :meth:`add` writes for ``header``; :class:`MissingAttributes` if it cannot."""
         return _record_from(header, path, transfer_syntax_uid)
 

@@ -10,7 +10,7 @@ under its own Study Instance UID).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from pydicom.dataset import Dataset
@@ -76,12 +76,26 @@ def first_value(vr: str, text: str | None) -> str:
     return strip(vr, text.split("\\", 1)[0])[:MAX_INDEXED]
 
 
-def record_from(header: Dataset, path: str, transfer_syntax_uid: str) -> InstanceRecord:
-    """Extract what is indexed from ``header``; :class:`MissingAttributes` if it cannot be."""
+def _texts_of(header: Dataset) -> Callable[[int], str | None]:
     encoding = plain_text_encoding(header)
+
+    def text_of(tag: int) -> str | None:
+        return element_text(header, tag, encoding)
+
+    return text_of
+
+
+def record_from(
+    header: Dataset | Mapping[int, str], path: str, transfer_syntax_uid: str
+) -> InstanceRecord:
+    """Extract what is indexed from ``header``; :class:`MissingAttributes` if it cannot be.
+
+    ``header``: the data set, or the text of its indexed elements by tag
+    (``header.read_index_texts``).
+    """
+    text_of = _texts_of(header) if isinstance(header, Dataset) else header.get
     uids = {
-        keyword: first_value("UI", element_text(header, INDEXED[keyword].tag))
-        for keyword in REQUIRED_UIDS
+        keyword: first_value("UI", text_of(INDEXED[keyword].tag)) for keyword in REQUIRED_UIDS
     }
     missing = [k for k, v in uids.items() if not v]
     if missing:
@@ -91,7 +105,7 @@ def record_from(header: Dataset, path: str, transfer_syntax_uid: str) -> Instanc
         raise MissingAttributes(f"{', '.join(too_long)} longer than {_MAX_UID} characters")
     columns: dict[str, dict[str, str]] = {e: {} for e in ("patient", "study", "series", "instance")}
     for attribute in INDEXED.values():
-        value = first_value(attribute.vr, element_text(header, attribute.tag, encoding))
+        value = first_value(attribute.vr, text_of(attribute.tag))
         if attribute.keyword == "AvailableTransferSyntaxUID":
             value = strip("UI", transfer_syntax_uid)
         columns[attribute.entity][attribute.column] = value

@@ -28,8 +28,9 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
+from .catalog import INDEXED_VRS
 from .direct_io import DirectWriter, fsync_folder, make_folders
-from .header import read_index_header
+from .header import read_index_header, read_index_texts
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _PIXEL_DATA_GROUP = 0x7FE0
@@ -162,6 +163,20 @@ def _pieces(file_meta: bytes, data: bytes | None, spooled: str | None) -> Iterat
         with open(spooled, "rb") as src:
             while chunk := src.read(_SPOOL_CHUNK):
                 yield chunk
+
+
+def read_indexed(
+    data: bytes | None, spooled: str | None, transfer_syntax: str
+) -> Dataset | dict[int, str]:
+    """What ``record_from`` needs: the text of the indexed elements, read straight
+    from a data set in memory in a little-endian syntax (``read_index_texts``);
+    otherwise, or where that cannot say what pydicom would, :func:`read_header`."""
+    syntax = UID(transfer_syntax)
+    if data is not None and syntax.is_little_endian and not syntax.is_deflated:
+        texts = read_index_texts(data, syntax.is_implicit_VR, INDEXED_VRS, _PIXEL_DATA_GROUP)
+        if texts is not None:
+            return texts
+    return read_header(data, spooled, transfer_syntax)
 
 
 def read_header(data: bytes | None, spooled: str | None, transfer_syntax: str) -> Dataset:
