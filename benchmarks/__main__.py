@@ -121,8 +121,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--node-peers",
         nargs="*",
-        default=["orthanc", "dcmqrscp"],
-        help="scenario 8: other archives to compare with (orthanc, dcmqrscp; none: skip)",
+        default=["orthanc", "dcmqrscp", "storescp"],
+        help="scenario 8: other archives to compare with (orthanc, dcmqrscp, and storescp "
+        "for ingest only; none: skip)",
     )
     p.add_argument(
         "--cpus",

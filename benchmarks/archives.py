@@ -10,6 +10,9 @@
   DCMTK inside, so ``TCP_NODELAY=1``.
 * :class:`DcmqrscpArchive`: DCMTK ``dcmqrscp`` (forking) over an index
   file built with ``dcmqridx``.
+* :class:`StorescpArchive`: DCMTK ``storescp --fork`` writing files, the
+  issue's other ingest reference. It is no archive (no index, no queries,
+  no fsync), so it takes part in ingest only.
 
 Each can start *empty* (ingest) or *populated*: the index of scenario 8's
 C-FIND queries plus the study that is moved and retrieved. A populated
@@ -84,6 +87,7 @@ class Archive:
 
     key = ""
     label = ""
+    ingest_only = False  # no index: takes no part in C-FIND, C-MOVE and C-GET
 
     def unavailable(self) -> str | None:
         """Why this archive cannot run here, or None."""
@@ -493,6 +497,34 @@ class DcmqrscpArchive(FolderArchive):
         return self._start(settings, self._cached(population), dest_port, "dcmqrscp-populated")
 
 
+# ---------------------------------------------------------------------------
+# DCMTK storescp
+
+
+class StorescpArchive(Archive):
+    key = "storescp"
+    label = "DCMTK storescp --fork (files)"
+    ingest_only = True
+
+    def unavailable(self) -> str | None:
+        if tools.dcmtk("storescp") is None:
+            return "DCMTK storescp not found (apt-get install dcmtk)"
+        return None
+
+    def start_empty(self, settings: Settings, dest_port: int) -> Running:
+        # A process per association (--fork), as the node has a thread per
+        # association; +B writes each data set as received, without fsync.
+        tag = uuid.uuid4().hex[:8]
+        folder = settings.workdir / f"{self.key}-{tag}"
+        folder.mkdir(parents=True)
+        port = free_port()
+        argv = [tools.require_dcmtk("storescp"), "-aet", SCP_AET, "-pdu", str(settings.max_pdu),
+                "-dhl", "-ta", "120", "-ts", "120", "+B", "--fork", "-od", str(folder), str(port)]
+        child = Child(argv, settings.workdir, f"{self.key}-empty-{tag}", env=tools.dcmtk_env())
+        child.wait_listening(port, 60)
+        return Running(child, port, cleanup=lambda: set_aside(folder, settings.workdir))
+
+
 def archives(backends: list[str], peers: list[str], workers: list[int]) -> list[Archive]:
     # One PostgreSQL cluster for every node row: it is started once and its
     # populated database is shared.
@@ -502,4 +534,6 @@ def archives(backends: list[str], peers: list[str], workers: list[int]) -> list[
         chosen.append(OrthancArchive())
     if "dcmqrscp" in peers:
         chosen.append(DcmqrscpArchive())
+    if "storescp" in peers:
+        chosen.append(StorescpArchive())
     return chosen

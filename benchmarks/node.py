@@ -239,7 +239,7 @@ def run(
             available.append(archive)
     try:
         ingest_in_turns(ctx, available, sections, repeat)
-        for archive in available:
+        for archive in (a for a in available if not a.ingest_only):
             try:
                 query_archive(ctx, archive, sections[archive.key], repeat)
             except Exception as exc:
@@ -271,7 +271,7 @@ def markdown(ctx: Context, sections: list[dict[str, Any]]) -> list[str]:
     s = ctx.sizes
     study = next((x["retrieve_study"] for x in sections if "retrieve_study" in x), s.retrieve_study)
     lines = [
-        "## 8. The node against Orthanc and dcmqrscp (`node`)",
+        "## 8. The node against Orthanc, dcmqrscp and storescp (`node`)",
         "",
         f"Ingest: {s.ingest} CT instances of {s.ingest_bytes // 1024} KiB from "
         f"{s.ingest_senders} dicomwire senders at once into an empty archive. C-FIND: "
