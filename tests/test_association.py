@@ -516,6 +516,40 @@ def test_stop_accepting_lets_running_associations_finish(make_server: Any) -> No
     assert server.server.wait(5)
 
 
+def test_accept_delay_sends_associations_to_the_less_busy_server() -> None:
+    """``accept_delay``: a server already running an association lets an idle one
+    on the same socket take the next (``dicomwire serve --workers`` balancing)."""
+    shared = socket.socket()
+    shared.bind((LOCAL, 0))
+    shared.listen()
+    port = shared.getsockname()[1]
+
+    def make(title: str, sock: socket.socket) -> Any:
+        ae = AE(title)
+        ae.add_supported_context(Verification)
+        # 20 ms per running association: under the 50 ms cap for up to two.
+        return ae.start_server((LOCAL, port), block=False, listen_socket=sock,
+                               accept_delay=0.02)  # fmt: skip
+
+    servers = [make("FIRST", shared), make("SECOND", socket.socket(fileno=os.dup(shared.fileno())))]
+    requestor = AE("SCU")
+    requestor.add_requested_context(Verification)
+    held = []
+    try:
+        for _ in range(4):
+            assoc = requestor.associate(LOCAL, port)
+            assert assoc.is_established
+            held.append(assoc)
+            counts = sorted(len(server.active_associations) for server in servers)
+            assert counts[1] - counts[0] <= 1, counts  # never two more on one server
+        assert sorted(len(server.active_associations) for server in servers) == [2, 2]
+    finally:
+        for assoc in held:
+            assoc.release()
+        for server in servers:
+            server.shutdown()
+
+
 def test_servers_share_a_listening_socket() -> None:
     """``start_server(listen_socket=...)``: two servers accept on one socket, as the
     workers of ``dicomwire serve --workers`` do (each with its own descriptor)."""

@@ -223,6 +223,7 @@ class AE:
         evt_handlers: Sequence[HandlerSpec] | None = None,
         *,
         listen_socket: socket.socket | None = None,
+        accept_delay: float = 0.0,
     ) -> AssociationServer | None:
         """Listen for associations on ``address`` (PS3.8 9.1.1).
 
@@ -235,13 +236,18 @@ class AE:
         one inherited from a process that shares it between several
         servers, or from systemd socket activation. Several servers may
         accept on one socket; each takes the connections it gets to first.
+        ``accept_delay`` (seconds, dicomwire's own) evens that out: a
+        server waits that long per association it is already running
+        before it accepts (at most 50 ms), so an idle one gets there first.
         """
         if not self._supported:
             raise ValueError(
                 "no supported presentation contexts: add some before starting a server"
             )
         registry = HandlerRegistry(evt_handlers)
-        server = AssociationServer(self, address, registry, ssl_context, listen_socket)
+        server = AssociationServer(
+            self, address, registry, ssl_context, listen_socket, accept_delay
+        )
         with self._lock:
             self._servers.append(server)
         if not block:

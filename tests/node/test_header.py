@@ -60,8 +60,9 @@ def assert_same_record(data: bytes, implicit_vr: bool) -> None:
     """The index record from the texts, from the raw header and from pydicom agree."""
     syntax = "1.2.840.10008.1.2" if implicit_vr else "1.2.840.10008.1.2.1"
     readings: list[Dataset | dict[int, str]] = [through_pydicom(data, implicit_vr)]
-    readings += [r for r in (read_index_header(data, implicit_vr, STOP),
-                             read_index_texts(data, implicit_vr, INDEXED_VRS, STOP)) if r is not None]  # fmt: skip
+    fast = (read_index_header(data, implicit_vr, STOP),
+            read_index_texts(data, implicit_vr, INDEXED_VRS, STOP))  # fmt: skip
+    readings += [reading for reading in fast if reading is not None]
     try:
         expected = record_from(readings[0], "files/x.dcm", syntax)
     except MissingAttributes:

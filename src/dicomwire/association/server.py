@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ..ae import AE
 
 LOGGER = logging.getLogger("dicomwire.server")
+_MAX_ACCEPT_DELAY = 0.05  # a busy server still accepts within this (seconds)
 
 
 class AssociationServer:
@@ -47,8 +48,10 @@ class AssociationServer:
         handlers: HandlerRegistry,
         ssl_context: ssl.SSLContext | None = None,
         listen_socket: socket.socket | None = None,
+        accept_delay: float = 0.0,
     ) -> None:
         self.ae = ae
+        self.accept_delay = accept_delay
         self.handlers = handlers
         self.ssl_context = ssl_context
         self.socket = listen(address) if listen_socket is None else listen_socket
@@ -101,8 +104,16 @@ class AssociationServer:
             selector.register(self._wake_r, selectors.EVENT_READ)
             while not self._stopping.is_set():
                 for key, _ in selector.select():
-                    if key.fileobj is self.socket:
+                    if key.fileobj is self.socket and self._accept_due():
                         self._accept()
+
+    def _accept_due(self) -> bool:
+        """Whether to accept now: at once when idle; with ``accept_delay``, only
+        after waiting that long per running association, so that a less busy
+        server on the same socket (another process) takes the connection first.
+        Whoever loses finds nothing to accept and goes back to ``select``."""
+        delay = min(self.accept_delay * len(self._active), _MAX_ACCEPT_DELAY)
+        return delay <= 0 or not self._stopping.wait(delay)
 
     def _accept(self) -> None:
         try:

@@ -18,6 +18,10 @@ from .index import Index
 from .store import FileStore
 
 LOGGER = logging.getLogger("dicomwire.node")
+# Seconds a worker waits per association it runs before taking a new one (see
+# AE.start_server): longer than an idle worker takes to wake on a loaded machine,
+# short beside an association's own set-up over a network.
+WORKER_ACCEPT_DELAY = 0.005
 
 
 def build_ae(config: NodeConfig) -> AE:
@@ -74,6 +78,8 @@ class Node:
             evt_handlers=self.handlers.handlers(),
             ssl_context=tls_context(self.config),
             listen_socket=self.listen_socket,
+            # Workers share the socket: the least busy one should take each association.
+            accept_delay=WORKER_ACCEPT_DELAY if self.listen_socket is not None else 0.0,
         )
         counts = self.index.counts()
         LOGGER.info(
