@@ -157,7 +157,7 @@ def ingest_in_turns(
             except Exception as exc:
                 one = Sample(ok=False, error=f"{type(exc).__name__}: {exc}")
             figure = f"{one.rate:,.1f} instances/s" if one.ok else f"FAILED: {one.error}"
-            ctx.log(f"  [{number + 1}/{repeat}] {archive.label:28} ingest {figure}")
+            ctx.log(f"  [{number + 1}/{repeat}] {archive.label:30} ingest {figure}")
             samples[archive.key].append(one)
     for archive in chosen:
         section = sections[archive.key]
@@ -198,9 +198,9 @@ def query_and_retrieve(
                 one = retrieve(ctx, running, pop, action, number)
                 retrieved[action].append(one)
                 figure = f"{one.rate:,.1f} instances/s" if one.ok else f"FAILED: {one.error}"
-                ctx.log(f"  [{number + 1}/{repeat}] {archive.label:28} C-{action.upper()} {figure}")
+                ctx.log(f"  [{number + 1}/{repeat}] {archive.label:30} C-{action.upper()} {figure}")
             medians = ", ".join(f"{lvl} {statistics.median(v):.1f} ms" for lvl, v in levels.items())
-            ctx.log(f"  [{number + 1}/{repeat}] {archive.label:28} C-FIND {medians or 'FAILED'}")
+            ctx.log(f"  [{number + 1}/{repeat}] {archive.label:30} C-FIND {medians or 'FAILED'}")
     finally:
         served = dest.stop() if dest.child is not None else None
         cpu, rss, error = running.stop()
