@@ -8,6 +8,8 @@ top-level elements as pydicom raw elements (converted on first access, as
 pydicom's reader leaves them) and steps over sequences, of defined length
 or undefined length (PS3.5 7.5: items up to the Sequence Delimitation Item).
 Sequences are left out of the result: no indexed attribute is one.
+:func:`read_index_texts` goes one step further for the store path: from the
+same walk it decodes only the text of the indexed elements, with no Dataset.
 
 Anything this does not cover makes it answer ``None`` and the caller reads
 the header with pydicom: big endian, a VR it does not know, an element out

@@ -87,7 +87,7 @@ def element_text(ds: Dataset, tag: int, encoding: str | None = None) -> str | No
 # Character sets whose text needs no code-extension handling (PS3.3 C.12.1.1.2):
 # what pydicom would decode them with.
 PLAIN_CHARSETS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1",
-                   "ISO_IR 192": "utf-8"}  # fmt: skip
+                  "ISO_IR 192": "utf-8"}  # fmt: skip
 
 
 def plain_text_encoding(ds: Dataset) -> str | None:
