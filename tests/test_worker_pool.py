@@ -5,20 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 
+import peers
 from dicomwire.association.workers import WorkerPool
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
 
 
 def alive(pool: WorkerPool) -> int:
@@ -43,7 +34,7 @@ def run_and_report(pool: WorkerPool) -> int:
 def test_a_finished_worker_runs_the_next_job() -> None:
     pool = WorkerPool("test-pool")
     first = run_and_report(pool)
-    assert wait_for(lambda: pool.idle == 1)
+    assert peers.wait_until(lambda: pool.idle == 1)
     assert run_and_report(pool) == first
     pool.close()
 
@@ -54,16 +45,16 @@ def test_a_burst_gets_a_thread_per_job_and_keeps_max_idle() -> None:
     for _ in range(5):
         pool.submit(lambda: gate.wait(5) and None)
     gate.wait(5)
-    assert wait_for(lambda: pool.idle == 2)
-    assert wait_for(lambda: alive(pool) == 2)
+    assert peers.wait_until(lambda: pool.idle == 2)
+    assert peers.wait_until(lambda: alive(pool) == 2)
     pool.close()
-    assert wait_for(lambda: alive(pool) == 0)
+    assert peers.wait_until(lambda: alive(pool) == 0)
 
 
 def test_idle_workers_end_after_the_idle_timeout() -> None:
     pool = WorkerPool("test-pool-timeout", idle_timeout=0.05)
     run_and_report(pool)
-    assert wait_for(lambda: pool.idle == 0 and alive(pool) == 0)
+    assert peers.wait_until(lambda: pool.idle == 0 and alive(pool) == 0)
 
 
 class Recorder(logging.Handler):
@@ -92,7 +83,7 @@ def test_a_failing_job_is_logged_and_the_worker_goes_on() -> None:
     try:
         pool.submit(bad)
         assert failed.wait(5)
-        assert wait_for(lambda: pool.idle == 1)
+        assert peers.wait_until(lambda: pool.idle == 1)
         run_and_report(pool)
     finally:
         logger.removeHandler(recorder)
@@ -104,10 +95,10 @@ def test_a_failing_job_is_logged_and_the_worker_goes_on() -> None:
 def test_closed_pool_refuses_jobs_and_lets_idle_workers_go() -> None:
     pool = WorkerPool("test-pool-close")
     run_and_report(pool)
-    assert wait_for(lambda: pool.idle == 1)
+    assert peers.wait_until(lambda: pool.idle == 1)
     assert alive(pool) == 1
     pool.close()
-    assert wait_for(lambda: alive(pool) == 0)
+    assert peers.wait_until(lambda: alive(pool) == 0)
     with pytest.raises(RuntimeError):
         pool.submit(lambda: None)
 

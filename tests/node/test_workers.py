@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,13 +41,8 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+def _wait_until(condition: Callable[[], bool]) -> bool:
+    return peers.wait_until(condition, timeout=30)  # processes start and stop slowly
 
 
 def _workers(node: NodeProcess, count: int = 2) -> list[int]:

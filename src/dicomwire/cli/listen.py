@@ -9,6 +9,7 @@ instance acknowledged must have been kept).
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import re
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..node.direct_io import DirectWriter, fsync_folder, make_folders
+from ..node.direct_io import DirectWriter, fsync_folder, in_new_folder
 from .common import (
     CLIError,
     add_tls_options,
@@ -110,11 +111,10 @@ def instance_path(root: Path, event: Any, layout: str) -> Path:
 
 def write_durably(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically and durably (temp, fsync, rename)."""
-    try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
-    except FileNotFoundError:
-        make_folders(path.parent)  # the first instance of its folder
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".part")
+    make_temp = functools.partial(
+        tempfile.mkstemp, dir=path.parent, prefix=".incoming-", suffix=".part"
+    )
+    fd, temp = in_new_folder(path.parent, make_temp)  # the folder's first instance makes it
     os.close(fd)  # opened again by the writer, directly where the filesystem allows
     try:
         _WRITER.write_file(temp, lambda: (data,))

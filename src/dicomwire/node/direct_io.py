@@ -29,6 +29,9 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 O_DIRECT: int = getattr(os, "O_DIRECT", 0)  # Linux; elsewhere direct writes are never tried
 ALIGNMENT = 4096  # a multiple of every logical block size in use (512, 4096)
@@ -154,3 +157,20 @@ def make_folders(folder: Path) -> None:
         with contextlib.suppress(FileExistsError):  # another writer made it meanwhile
             level.mkdir()
         fsync_folder(level.parent)
+
+
+def in_new_folder(folder: Path, create: Callable[[], T]) -> T:
+    """``create()`` a file in ``folder``, making the folder first if it is missing.
+
+    Trying first costs nothing when the folder exists (every file but the
+    first of its folder) where looking for it would cost a system call
+    each time. A FileNotFoundError with the folder there (a spooled data
+    set gone, say) is not this function's to mend.
+    """
+    try:
+        return create()
+    except FileNotFoundError:
+        if folder.is_dir():
+            raise
+        make_folders(folder)
+        return create()

@@ -29,7 +29,7 @@ from pydicom.filereader import read_dataset
 from pydicom.uid import UID
 
 from .catalog import INDEXED_VRS
-from .direct_io import DirectWriter, fsync_folder, make_folders
+from .direct_io import DirectWriter, fsync_folder, in_new_folder, make_folders
 from .header import read_index_header, read_index_texts
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
@@ -108,15 +108,8 @@ class FileStore:
         temp = f"{folder}/.incoming-{_TOKEN}-{os.getpid()}-{threading.get_ident()}.part"
         pieces = functools.partial(_pieces, file_meta, data, spooled)
         try:
-            try:
-                self.direct.write_file(temp, pieces)
-            except FileNotFoundError:
-                # The series' first instance: its folders are made (durably)
-                # here rather than looked for on every store.
-                if folder.is_dir():
-                    raise  # the spool file is what went missing
-                make_folders(folder)
-                self.direct.write_file(temp, pieces)
+            # The series' first instance makes its folders (durably).
+            in_new_folder(folder, functools.partial(self.direct.write_file, temp, pieces))
             os.replace(temp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
