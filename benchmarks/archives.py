@@ -501,7 +501,7 @@ class DcmqrscpArchive(FolderArchive):
 # DCMTK storescp
 
 
-class StorescpArchive(Archive):
+class StorescpArchive(FolderArchive):
     key = "storescp"
     label = "DCMTK storescp --fork (files)"
     ingest_only = True
@@ -511,18 +511,17 @@ class StorescpArchive(Archive):
             return "DCMTK storescp not found (apt-get install dcmtk)"
         return None
 
-    def start_empty(self, settings: Settings, dest_port: int) -> Running:
+    def _start(self, settings: Settings, folder: Path, dest_port: int, name: str) -> Running:
         # A process per association (--fork), as the node has a thread per
         # association; +B writes each data set as received, without fsync.
-        tag = uuid.uuid4().hex[:8]
-        folder = settings.workdir / f"{self.key}-{tag}"
-        folder.mkdir(parents=True)
+        folder.mkdir(parents=True, exist_ok=True)
         port = free_port()
         argv = [tools.require_dcmtk("storescp"), "-aet", SCP_AET, "-pdu", str(settings.max_pdu),
                 "-dhl", "-ta", "120", "-ts", "120", "+B", "--fork", "-od", str(folder), str(port)]
-        child = Child(argv, settings.workdir, f"{self.key}-empty-{tag}", env=tools.dcmtk_env())
+        # The peak RSS sums the forked association processes', as for the node's workers.
+        child = Child(argv, settings.workdir, name, env=tools.dcmtk_env(), tree_rss=True)
         child.wait_listening(port, 60)
-        return Running(child, port, cleanup=lambda: set_aside(folder, settings.workdir))
+        return Running(child, port)
 
 
 def archives(backends: list[str], peers: list[str], workers: list[int]) -> list[Archive]:

@@ -6,9 +6,9 @@ core, and much of its CPU goes to handing it over (docs/performance.md,
 fifth round). N processes spread the work over N cores. They share what
 several nodes on one PostgreSQL index already share, the file store's
 locks and the index's transactions, and here the listening socket too:
-this process opens it and starts the workers with it inherited. Each
-worker accepts the connections it gets to first, so a worker that is idle
-tends to take the next association.
+this process opens it and starts the workers with it inherited. A worker
+already serving associations waits a little before accepting another
+(``accept_delay`` of ``AE.start_server``), so an idle worker takes the next one.
 
 This process serves nothing itself. It opens the archive once before the
 workers start (a bad setting fails here, once; the index is migrated
