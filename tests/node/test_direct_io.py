@@ -157,6 +157,7 @@ def _record_folder_syncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         real(folder)
 
     monkeypatch.setattr(direct_io, "fsync_folder", record)
+    monkeypatch.setattr(store_module, "fsync_folder", record)
     return synced
 
 
@@ -222,3 +223,40 @@ def test_a_missing_spool_file_is_not_taken_for_a_missing_folder(tmp_path: Path) 
         store.write("files/1.2/1.2.3/1.2.3.9.dcm", META, None, str(tmp_path / "gone.spool"))
     folder = tmp_path / "files" / "1.2" / "1.2.3"
     assert sorted(p.name for p in folder.iterdir()) == ["1.2.3.4.dcm"]
+
+
+def test_a_folder_another_writer_makes_after_the_first_try_is_written_into(
+    tmp_path: Path,
+) -> None:
+    """Two first stores of one series: both tries fail, the other writer's mkdir
+    wins, and this one must still write (it once answered Out of Resources)."""
+    folder = tmp_path / "series"
+    tries: list[int] = []
+
+    def create() -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            folder.mkdir()  # the other writer, between this try and the look
+            raise FileNotFoundError(str(folder / "x.part"))
+        (folder / "x.part").write_bytes(b"x")
+        return "written"
+
+    assert direct_io.in_new_folder(folder, create) == "written"
+    assert len(tries) == 2
+
+
+def test_a_folder_made_by_someone_else_has_its_names_synced_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sync of a folder in this process fsyncs the folders above it too:
+    the writer that made it (another node process) may not have yet."""
+    store = FileStore(tmp_path)
+    files = tmp_path.resolve() / "files"
+    series = files / "1.2" / "1.2.3"
+    series.mkdir(parents=True)  # by another process: no fsync of its names
+    synced = _record_folder_syncs(monkeypatch)
+    store.sync_folders([series])
+    assert synced == [series, files / "1.2", files]
+    synced.clear()
+    store.sync_folders([series, series])
+    assert synced == [series]

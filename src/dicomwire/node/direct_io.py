@@ -164,13 +164,12 @@ def in_new_folder(folder: Path, create: Callable[[], T]) -> T:
 
     Trying first costs nothing when the folder exists (every file but the
     first of its folder) where looking for it would cost a system call
-    each time. A FileNotFoundError with the folder there (a spooled data
-    set gone, say) is not this function's to mend.
+    each time. After a FileNotFoundError the folder is made (nothing to do
+    if another writer made it meanwhile) and ``create()`` tried once more:
+    what else was missing (a spooled data set gone, say) fails again.
     """
     try:
         return create()
     except FileNotFoundError:
-        if folder.is_dir():
-            raise
         make_folders(folder)
         return create()

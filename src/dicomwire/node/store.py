@@ -34,6 +34,7 @@ from .header import read_index_header, read_index_texts
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _PIXEL_DATA_GROUP = 0x7FE0
+_NAMES_SYNCED_MAX = 65536  # series folders remembered as durable by name
 _LOCK_STRIPES = 256  # lock files under <data_dir>/.locks, shared by all instances
 _SPOOL_CHUNK = 1 << 20  # a spooled data set is copied into the store in blocks of this size
 _TOKEN = uuid.uuid4().hex[:12]  # this process's temporary file names (FileStore.write)
@@ -63,6 +64,7 @@ class FileStore:
         make_folders(self.files)
         self.locks = self.root / ".locks"
         self.locks.mkdir(exist_ok=True)
+        self._names_synced: set[Path] = set()  # folders whose names this process made durable
 
     def relative_path(self, study_uid: str, series_uid: str, sop_uid: str) -> str:
         """Where an instance lives, relative to the data directory."""
@@ -116,14 +118,30 @@ class FileStore:
                 os.unlink(temp)
             raise
         if sync_folder:
-            fsync_folder(folder)
+            self.sync_folders((folder,))
         return path
 
-    @staticmethod
-    def sync_folders(folders: Iterable[Path]) -> None:
-        """Make the renames into these folders durable: one fsync per folder, not per file."""
+    def sync_folders(self, folders: Iterable[Path]) -> None:
+        """Make the renames into these folders durable: one fsync per folder, not per file.
+
+        The first time this process syncs a folder, the folders above it (up
+        to ``files``) are fsynced too. Whoever made it fsyncs its name into
+        its parent (``make_folders``), but another thread or node process
+        can write a file into it before that, and be answered first.
+        """
         for folder in set(folders):
             fsync_folder(folder)
+            if folder not in self._names_synced:
+                self._sync_names(folder)
+
+    def _sync_names(self, folder: Path) -> None:
+        level = folder
+        while level != self.files and level != level.parent:
+            level = level.parent
+            fsync_folder(level)
+        if len(self._names_synced) >= _NAMES_SYNCED_MAX:
+            self._names_synced.clear()  # bounded: a forgotten folder costs fsyncs, not safety
+        self._names_synced.add(folder)
 
     @contextlib.contextmanager
     def lock(self, uid: str) -> Iterator[None]:
